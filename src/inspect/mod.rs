@@ -1,0 +1,1 @@
+//! The offline reader (under construction).

@@ -1,0 +1,109 @@
+//! Every binary knows how it was built, and says so in its traces.
+//!
+//! buildtrace records a build's provenance in the application's build script
+//! (commit, dirty state, remote, compiler, target, profile, features,
+//! `Cargo.lock` digest, CI run, source and build time), embeds it in a
+//! dedicated linker section of the binary with a reproducible *provenance ID*,
+//! and gives it back at run time for free — as OpenTelemetry resource
+//! attributes with semantic-convention names — and offline, from the file,
+//! with `buildtrace inspect`.
+//!
+//! # Quickstart
+//!
+//! ```toml
+//! [dependencies]
+//! buildtrace = "0.1"
+//! [build-dependencies]
+//! buildtrace = { version = "0.1", default-features = false, features = ["build"] }
+//! ```
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() {
+//!     buildtrace::build::capture();
+//! }
+//! ```
+//!
+//! ```ignore
+//! // src/main.rs
+//! buildtrace::embed!();
+//!
+//! fn main() {
+//!     let p = buildtrace::provenance().expect("built with buildtrace::build::capture()");
+//!     println!("commit {}", p.get_str("vcs.ref.head.revision").unwrap_or("unknown"));
+//! }
+//! ```
+//!
+//! Offline: `buildtrace inspect ./target/release/app` (or `--json`, `--env`).
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `otel` | yes | [`ProvenanceDetector`], an OpenTelemetry `ResourceDetector` |
+//! | `build` | no | [`build::capture`], for `build.rs` |
+//! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
+//! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`) |
+//! | `otlp-grpc`, `otlp-http` | no | OTLP transports for the one-call initialiser |
+//!
+//! # Build-script environment
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `SOURCE_DATE_EPOCH` | source time and build time, for reproducible builds; an invalid value warns and is recorded as invalid |
+//! | `BUILDTRACE_GIT` | the `git` executable to run (default `git`) |
+//! | `BUILDTRACE_VCS_REVISION`, `BUILDTRACE_VCS_REF_NAME`, `BUILDTRACE_VCS_REF_TYPE`, `BUILDTRACE_VCS_URL` | last-resort values when neither git, `.cargo_vcs_info.json` nor the CI environment answers |
+//!
+//! No other environment variable is read, except the CI variables listed in
+//! `FORMAT.md`; nothing that could hold a secret reaches the binary.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::undocumented_unsafe_blocks
+)]
+
+pub mod attributes;
+mod build_id;
+#[doc(hidden)]
+pub mod embed;
+pub mod provenance;
+
+#[cfg(feature = "build")]
+#[path = "capture/mod.rs"]
+pub mod build;
+
+#[cfg(feature = "inspect")]
+pub mod inspect;
+
+#[cfg(feature = "otel")]
+mod resource;
+
+pub use build_id::gnu_build_id;
+#[cfg(any(feature = "otel", feature = "inspect"))]
+pub use build_id::{htlhash, htlhash_of_file};
+pub use provenance::{Record, Value};
+#[cfg(feature = "otel")]
+pub use resource::ProvenanceDetector;
+
+#[cfg(feature = "otel")]
+pub use opentelemetry;
+#[cfg(feature = "otel")]
+pub use opentelemetry_sdk;
+
+use std::sync::OnceLock;
+
+/// The provenance record of the running binary, or `None` when the binary
+/// did not use [`embed!`].
+///
+/// The first call validates the record in place (a few hundred nanoseconds);
+/// every later call is one atomic load. Nothing is read from the file system
+/// and nothing is allocated.
+pub fn provenance() -> Option<&'static Record<'static>> {
+    static RECORD: OnceLock<Option<Record<'static>>> = OnceLock::new();
+    RECORD
+        .get_or_init(|| embed::registered().and_then(|bytes| Record::parse(bytes).ok()))
+        .as_ref()
+}
