@@ -515,9 +515,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn fake_sha(b: &[u8]) -> [u8; 32] {
+        // Not a cryptographic hash: every input byte reaches every output byte.
         let mut out = [0u8; 32];
-        for (i, x) in b.iter().enumerate() {
-            out[i % 32] ^= x.wrapping_add(i as u8);
+        for x in b {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = o.wrapping_mul(31).wrapping_add(x ^ j as u8);
+            }
         }
         out
     }

@@ -61,7 +61,8 @@ fn scp_like(raw: &str) -> Option<String> {
     // `[user@]host:path`, where host has no slash before the colon (else it
     // is a local path such as `./a:b`).
     let (before, path) = raw.split_once(':')?;
-    if before.contains('/') || before.is_empty() {
+    // A one-letter "host" is a Windows drive (`C:\\repo`), as git reads it.
+    if before.contains('/') || before.len() < 2 || path.contains('\\') {
         return None;
     }
     let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
