@@ -82,7 +82,7 @@ impl Git<'_> {
 }
 
 /// Asks `program` (usually `git`) about the package in `dir`.
-pub(crate) fn inspect(program: &str, dir: &Path) -> Outcome {
+pub(crate) fn inspect(program: &str, dir: &Path, out_dir: &Path) -> Outcome {
     let git = Git { program, dir };
     let toplevel = match git.text(&["rev-parse", "--show-toplevel"]) {
         Ok(t) => PathBuf::from(t),
@@ -175,11 +175,11 @@ pub(crate) fn inspect(program: &str, dir: &Path) -> Outcome {
         ));
     }
 
-    // Freshness: the resolved git paths (HEAD, the current ref, packed-refs,
-    // the index; per worktree where git keeps them apart) and every file that
-    // can make the tree dirty or clean.
-    let mut git_paths = vec!["HEAD", "index", "packed-refs"];
+    // Freshness: the resolved git paths (HEAD and its reflog, the current
+    // ref, packed-refs, the index; per worktree where git keeps them apart)
+    // and the source tree.
     let current_ref = git.opt(&["symbolic-ref", "-q", "HEAD"]);
+    let mut git_paths = vec!["HEAD", "logs/HEAD", "index", "packed-refs"];
     if let Some(r) = current_ref.as_deref() {
         git_paths.push(r);
     }
@@ -188,27 +188,48 @@ pub(crate) fn inspect(program: &str, dir: &Path) -> Outcome {
         args.extend(["--git-path", p]);
     }
     if let Ok(paths) = git.text(&args) {
-        for p in paths.lines() {
+        for (i, p) in paths.lines().enumerate() {
             let p = Path::new(p);
-            let p = if p.is_absolute() {
-                p.to_path_buf()
+            let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+            // A ref that is only packed becomes a loose file on the next
+            // commit: watch the directory it will appear in.
+            if i == 4 && !p.exists() {
+                facts.watch.extend(p.parent().map(Path::to_path_buf));
             } else {
-                dir.join(p)
-            };
-            facts.watch.push(p);
-        }
-    }
-    for name in tracked
-        .split(|&b| b == 0)
-        .chain(untracked.split(|&b| b == 0))
-    {
-        if let Ok(name) = std::str::from_utf8(name) {
-            if !name.is_empty() {
-                facts.watch.push(toplevel.join(name));
+                facts.watch.push(p);
             }
         }
     }
+    let files = tracked.split(|&b| b == 0).chain(untracked.split(|&b| b == 0));
+    facts.watch.extend(tree_watch(&toplevel, out_dir, files));
     Outcome::Facts(facts)
+}
+
+/// What to watch so that editing, adding or removing a file reruns the build
+/// script: the shallowest directory above each file that does not hold the
+/// target directory (Cargo scans a watched directory recursively, and the
+/// target directory changes on every build), else the file itself. A file
+/// added directly in a directory that holds the target directory is the one
+/// change this misses until the next rerun.
+fn tree_watch<'a>(toplevel: &Path, out_dir: &Path, files: impl Iterator<Item = &'a [u8]>) -> Vec<PathBuf> {
+    let mut watch = std::collections::BTreeSet::new();
+    for name in files.filter_map(|n| std::str::from_utf8(n).ok()).filter(|n| !n.is_empty()) {
+        let mut chosen = toplevel.join(name);
+        let mut dir = toplevel.to_path_buf();
+        let mut parts = Path::new(name).components().peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                break; // the file itself
+            }
+            dir.push(part);
+            if !out_dir.starts_with(&dir) {
+                chosen = dir.clone();
+                break;
+            }
+        }
+        watch.insert(chosen);
+    }
+    watch.into_iter().collect()
 }
 
 fn remote(git: &Git<'_>, on_branch: bool, branch: Option<&str>) -> Option<String> {
@@ -268,4 +289,19 @@ fn first_line(s: &str) -> String {
         .unwrap_or("")
         .trim();
     line.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watches_the_shallowest_directory_that_does_not_hold_the_target_dir() {
+        let top = Path::new("/r");
+        let out = Path::new("/r/target/debug/build/x-1/out");
+        let files: [&[u8]; 5] = [b"Cargo.toml", b"src/main.rs", b"src/a/b.rs", b"target/junk", b"tests/t.rs"];
+        let w = tree_watch(top, out, files.into_iter());
+        let w: Vec<_> = w.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(w, ["/r/Cargo.toml", "/r/src", "/r/target/junk", "/r/tests"]);
+    }
 }

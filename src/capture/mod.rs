@@ -205,7 +205,7 @@ fn capture_with(
         cargo.rerun_if_env_changed(var);
     }
 
-    let commit_time = vcs(env, &manifest_dir, &mut r, cargo);
+    let commit_time = vcs(env, &manifest_dir, &out_dir, &mut r, cargo);
     compiler(env, &mut r, cargo);
     target_and_profile(env, &out_dir, &mut r);
     lock(env, &manifest_dir, &mut r, cargo);
@@ -236,13 +236,14 @@ fn capture_with(
 fn vcs(
     env: &dyn Fn(&str) -> Option<String>,
     manifest_dir: &Path,
+    out_dir: &Path,
     r: &mut Record,
     cargo: &mut Cargo,
 ) -> Option<u64> {
     let git_program = env(GIT)
         .filter(|g| !g.is_empty())
         .unwrap_or_else(|| GIT_DEFAULT.to_owned());
-    match git::inspect(&git_program, manifest_dir) {
+    match git::inspect(&git_program, manifest_dir, out_dir) {
         git::Outcome::Facts(f) if f.revision.is_some() || f.dirty => {
             r.str(keys::VCS_SOURCE, "git");
             r.opt(keys::VCS_REF_HEAD_REVISION, f.revision);
