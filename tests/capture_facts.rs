@@ -35,7 +35,7 @@ fn a_fresh_build_records_what_git_rustc_and_cargo_say() {
     assert_eq!(r["buildtrace.build.features"], "alpha,gamma-ray");
     assert_eq!(r["buildtrace.build.profile"], "dev");
     assert_eq!(r["buildtrace.build.opt_level"], "0");
-    assert_eq!(r["service.name"], "fixture");
+    assert_eq!(r["service.name"], repo.name);
     assert_eq!(r["service.version"], "0.3.1");
 
     let lock = repo.dir.join("Cargo.lock");
@@ -79,7 +79,7 @@ fn a_no_op_build_reruns_no_build_script() {
     assert_eq!(common::report(&first.exe), common::report(&again.exe));
     // The detection works: the first build did run the fixture's script.
     assert!(
-        first.scripts_run.iter().any(|l| l.contains("/build/fixture-")),
+        first.scripts_run.iter().any(|l| l.contains(&format!("/build/{}-", repo.name))),
         "{:#?}",
         first.scripts_run
     );

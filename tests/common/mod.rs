@@ -9,7 +9,10 @@ use std::sync::Mutex;
 
 /// Every fixture build shares one target directory (so buildtrace and its
 /// dependencies compile once); builds are serialised and each executable is
-/// copied out before the next build can overwrite it.
+/// copied out before the next build can overwrite it. Cargo hashes a path
+/// package by its name and version, not its location, so each copy gets a
+/// name of its own (see [`Repo::new`]); else two copies would share one
+/// build-script unit.
 static BUILD: Mutex<()> = Mutex::new(());
 
 pub fn buildtrace_root() -> PathBuf {
@@ -66,12 +69,13 @@ pub fn git_out(dir: &Path, args: &[&str]) -> String {
 
 /// Writes the fixture application into `dir`, pointing at this checkout of
 /// buildtrace, with a lock file resolved from buildtrace's own.
-pub fn write_fixture(dir: &Path) {
+pub fn write_fixture(dir: &Path, name: &str) {
     let src = buildtrace_root().join("tests/fixture");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
         .unwrap()
-        .replace("path = \"../..\"", &format!("path = {:?}", buildtrace_root().display().to_string()));
+        .replace("path = \"../..\"", &format!("path = {:?}", buildtrace_root().display().to_string()))
+        .replace("name = \"fixture\"", &format!("name = {name:?}"));
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     for f in ["build.rs", "src/main.rs", ".gitignore"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
@@ -88,26 +92,41 @@ pub fn write_fixture(dir: &Path) {
 pub struct Repo {
     pub tmp: tempfile::TempDir,
     pub dir: PathBuf,
+    /// The package name, which is also `service.name`.
+    pub name: String,
+}
+
+/// A package name unique within this test binary, and the same on every run
+/// (so the shared target directory does not grow).
+pub fn unique_name() -> String {
+    format!("fx-{}-{}", env!("CARGO_CRATE_NAME").replace('_', "-"), unique())
 }
 
 impl Repo {
     /// The fixture, committed once on branch `main`.
     pub fn new() -> Repo {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("app");
-        write_fixture(&dir);
-        git_out(&dir, &["init", "-q", "-b", "main"]);
-        git_out(&dir, &["add", "-A"]);
-        git_out(&dir, &["commit", "-q", "-m", "fixture"]);
-        Repo { tmp, dir }
+        Repo::named(&unique_name())
+    }
+
+    /// The fixture as package `name`, committed once on branch `main`.
+    pub fn named(name: &str) -> Repo {
+        let repo = Repo::without_git_named(name);
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "fixture"]);
+        repo
     }
 
     /// The fixture outside any repository.
     pub fn without_git() -> Repo {
+        Repo::without_git_named(&unique_name())
+    }
+
+    pub fn without_git_named(name: &str) -> Repo {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("app");
-        write_fixture(&dir);
-        Repo { tmp, dir }
+        write_fixture(&dir, name);
+        Repo { tmp, dir, name: name.to_owned() }
     }
 
     pub fn git(&self, args: &[&str]) -> String {
@@ -165,12 +184,13 @@ impl Build {
         let mut out_dir = None;
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-            if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "fixture" {
+            let ours = msg["manifest_path"].as_str().is_some_and(|m| Path::new(m) == dir.join("Cargo.toml"));
+            if msg["reason"] == "compiler-artifact" && ours {
                 if let Some(e) = msg["executable"].as_str() {
                     exe = Some(PathBuf::from(e));
                 }
             }
-            if msg["reason"] == "build-script-executed" && msg["package_id"].as_str().is_some_and(|p| p.contains("fixture")) {
+            if msg["reason"] == "build-script-executed" && msg["package_id"].as_str().is_some_and(|p| p.contains(&format!("{}#", dir.display()))) {
                 out_dir = msg["out_dir"].as_str().map(PathBuf::from);
             }
         }
