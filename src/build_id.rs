@@ -5,8 +5,15 @@
 /// linker wrote one (`--build-id`). Read from memory once; later calls are free.
 pub fn gnu_build_id() -> Option<&'static str> {
     static ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    ID.get_or_init(|| imp::read().map(|b| crate::provenance::hex(&b)))
+    ID.get_or_init(|| read_gnu_build_id().map(|b| crate::provenance::hex(&b)))
         .as_deref()
+}
+
+/// Reads the GNU build-id of the running executable from its program headers
+/// in memory, on every call (see [`gnu_build_id`] for the cached form). `None`
+/// where the linker wrote none or the platform is not ELF.
+pub fn read_gnu_build_id() -> Option<Vec<u8>> {
+    imp::read()
 }
 
 /// Computes the `process.executable.build_id.htlhash` of a file's bytes per the

@@ -199,12 +199,15 @@ impl fmt::Display for FormatError {
 
 impl std::error::Error for FormatError {}
 
-/// A validated, borrowed view of a record. Decoding allocates nothing.
-#[derive(Clone, Copy)]
+/// A validated view of a record, borrowing its bytes. Decoding validates every
+/// entry once and keeps a sorted index of them, so a lookup is a binary search
+/// and reads no byte twice.
+#[derive(Clone)]
 pub struct Record<'a> {
     bytes: &'a [u8],
     payload: &'a [u8],
     seal: &'a [u8],
+    entries: Vec<Entry<'a>>,
 }
 
 impl fmt::Debug for Record<'_> {
@@ -265,32 +268,13 @@ impl<'a> Record<'a> {
         let bytes = bytes
             .get(..total)
             .ok_or(FormatError::BadLength("total length"))?;
-        let record = Record {
+        let payload = &bytes[HEADER_LEN..payload_end];
+        Ok(Record {
             bytes,
-            payload: &bytes[HEADER_LEN..payload_end],
+            payload,
             seal: &bytes[seal_offset..total],
-        };
-        record.validate_entries()?;
-        Ok(record)
-    }
-
-    fn validate_entries(&self) -> Result<(), FormatError> {
-        let mut previous: Option<&str> = None;
-        let mut count = 0usize;
-        let mut rest = self.payload;
-        while !rest.is_empty() {
-            let (entry, tail) = decode_entry(rest)?;
-            if previous.is_some_and(|p| p >= entry.key) {
-                return Err(FormatError::BadEntry("keys not sorted or not unique"));
-            }
-            count += 1;
-            if count > MAX_ENTRIES {
-                return Err(FormatError::BadEntry("too many entries"));
-            }
-            previous = Some(entry.key);
-            rest = tail;
-        }
-        Ok(())
+            entries: decode_entries(payload)?,
+        })
     }
 
     /// The whole record, header to seal slot.
@@ -314,13 +298,14 @@ impl<'a> Record<'a> {
     }
 
     /// The entries, in key order.
-    pub fn entries(&self) -> Entries<'a> {
-        Entries { rest: self.payload }
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = Entry<'a>> + '_ {
+        self.entries.iter().copied()
     }
 
     /// The value of one attribute.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
-        self.entries().find(|e| e.key == key).map(|e| e.value)
+        let i = self.entries.binary_search_by(|e| e.key.cmp(key)).ok()?;
+        Some(self.entries[i].value)
     }
 
     /// The text value of one attribute, if it is text.
@@ -337,22 +322,20 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Iterator over the entries of a validated record.
-#[derive(Debug, Clone)]
-pub struct Entries<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Entries<'a> {
-    type Item = Entry<'a>;
-
-    fn next(&mut self) -> Option<Entry<'a>> {
-        // The record was validated on construction, so an error here cannot
-        // happen; stopping is the safe answer if it ever did.
-        let (entry, rest) = decode_entry(self.rest).ok()?;
-        self.rest = rest;
-        Some(entry)
+fn decode_entries(mut rest: &[u8]) -> Result<Vec<Entry<'_>>, FormatError> {
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    while !rest.is_empty() {
+        let (entry, tail) = decode_entry(rest)?;
+        if entries.last().is_some_and(|p| p.key >= entry.key) {
+            return Err(FormatError::BadEntry("keys not sorted or not unique"));
+        }
+        if entries.len() == MAX_ENTRIES {
+            return Err(FormatError::BadEntry("too many entries"));
+        }
+        entries.push(entry);
+        rest = tail;
     }
+    Ok(entries)
 }
 
 fn decode_entry(b: &[u8]) -> Result<(Entry<'_>, &[u8]), FormatError> {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every check the project has: formatting, lints with warnings denied,
+# and all tests (unit, integration, doc). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (warnings denied)"
+cargo clippy --all-features --all-targets -- -D warnings
+
+echo "== cargo test (all features)"
+cargo test --all-features
+
+echo "== cargo test (default features only: the runtime as most users build it)"
+cargo test --lib
