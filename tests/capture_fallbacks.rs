@@ -32,7 +32,10 @@ fn inside_an_unrelated_repository_its_commit_is_not_reported() {
     common::write_fixture(&dir, &name);
     let r = report(&Build::new().run(&dir).exe);
     assert_eq!(r["buildtrace.vcs.source"], "none");
-    assert!(!r.values().any(|v| v == &outer_head), "the enclosing repository's commit leaked: {r:?}");
+    assert!(
+        !r.values().any(|v| v == &outer_head),
+        "the enclosing repository's commit leaked: {r:?}"
+    );
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn a_workspace_member_committed_in_a_monorepo_reports_the_monorepo_commit() {
     common::git_out(mono.path(), &["add", "-A"]);
     common::git_out(mono.path(), &["commit", "-q", "-m", "mono"]);
     let r = report(&Build::new().run(&dir).exe);
-    assert_eq!(r["vcs.ref.head.revision"], common::git_out(mono.path(), &["rev-parse", "HEAD"]));
+    assert_eq!(
+        r["vcs.ref.head.revision"],
+        common::git_out(mono.path(), &["rev-parse", "HEAD"])
+    );
 }
 
 #[test]
@@ -84,7 +90,10 @@ fn the_ci_commit_is_used_outside_git_and_the_run_is_recorded() {
     assert_eq!(r["cicd.pipeline.name"], "release");
     assert_eq!(r["cicd.pipeline.run.id"], "987");
     assert_eq!(r["buildtrace.ci.run.attempt"], "3");
-    assert_eq!(r["cicd.pipeline.run.url.full"], "https://github.example/acme/app/actions/runs/987/attempts/3");
+    assert_eq!(
+        r["cicd.pipeline.run.url.full"],
+        "https://github.example/acme/app/actions/runs/987/attempts/3"
+    );
 }
 
 #[test]
@@ -95,7 +104,10 @@ fn override_variables_come_last_and_are_validated() {
             .env("BUILDTRACE_VCS_REVISION", SHA)
             .env("BUILDTRACE_VCS_REF_NAME", "release/7")
             .env("BUILDTRACE_VCS_REF_TYPE", "branch")
-            .env("BUILDTRACE_VCS_URL", "https://bot:CANARY@git.example/o/r.git")
+            .env(
+                "BUILDTRACE_VCS_URL",
+                "https://bot:CANARY@git.example/o/r.git",
+            )
             .run(&repo.dir)
             .exe,
     );
@@ -104,17 +116,30 @@ fn override_variables_come_last_and_are_validated() {
     assert_eq!(r["vcs.ref.head.name"], "release/7");
     assert_eq!(r["vcs.repository.url.full"], "https://git.example/o/r");
 
-    let bad = Build::new().env("BUILDTRACE_VCS_REVISION", "not a commit").run(&repo.dir);
+    let bad = Build::new()
+        .env("BUILDTRACE_VCS_REVISION", "not a commit")
+        .run(&repo.dir);
     assert_eq!(report(&bad.exe)["buildtrace.vcs.source"], "none");
-    assert!(bad.stderr.contains("BUILDTRACE_VCS_REVISION is not a hex commit id"), "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("BUILDTRACE_VCS_REVISION is not a hex commit id"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
 fn a_missing_git_warns_and_the_build_succeeds() {
     let repo = Repo::new();
-    let built = Build::new().env("BUILDTRACE_GIT", "/nonexistent/git").run(&repo.dir);
+    let built = Build::new()
+        .env("BUILDTRACE_GIT", "/nonexistent/git")
+        .run(&repo.dir);
     assert!(built.stderr.contains("warning: fx-"), "{}", built.stderr);
-    assert!(built.stderr.contains("`/nonexistent/git` not found"), "{}", built.stderr);
+    assert!(
+        built.stderr.contains("`/nonexistent/git` not found"),
+        "{}",
+        built.stderr
+    );
     let r = report(&built.exe);
     assert_eq!(r["buildtrace.vcs.source"], "none");
 }
@@ -141,7 +166,11 @@ fn a_repository_git_refuses_warns_and_the_build_succeeds() {
     let mut b = Build::new();
     b.env = env;
     let built = b.run(&repo.dir);
-    assert!(built.stderr.contains("dubious ownership"), "{}", built.stderr);
+    assert!(
+        built.stderr.contains("dubious ownership"),
+        "{}",
+        built.stderr
+    );
     assert!(built.stderr.contains("safe.directory"), "{}", built.stderr);
     assert_eq!(report(&built.exe)["buildtrace.vcs.source"], "none");
 }

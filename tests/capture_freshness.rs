@@ -24,11 +24,17 @@ fn a_new_commit_and_an_amend_update_the_record() {
     let first = revision_after_build(&repo);
     commit_edit(&repo, "one");
     let second = revision_after_build(&repo);
-    assert_ne!(first["vcs.ref.head.revision"], second["vcs.ref.head.revision"]);
+    assert_ne!(
+        first["vcs.ref.head.revision"],
+        second["vcs.ref.head.revision"]
+    );
 
     repo.git(&["commit", "-q", "--amend", "-m", "amended"]);
     let amended = revision_after_build(&repo);
-    assert_ne!(second["vcs.ref.head.revision"], amended["vcs.ref.head.revision"]);
+    assert_ne!(
+        second["vcs.ref.head.revision"],
+        amended["vcs.ref.head.revision"]
+    );
 }
 
 #[test]
@@ -45,7 +51,10 @@ fn a_branch_switch_and_a_detached_head_update_the_record() {
     revision_after_build(&repo);
     // A new branch at the same commit changes nothing but HEAD.
     repo.git(&["switch", "-q", "-c", "same-commit"]);
-    assert_eq!(revision_after_build(&repo)["vcs.ref.head.name"], "same-commit");
+    assert_eq!(
+        revision_after_build(&repo)["vcs.ref.head.name"],
+        "same-commit"
+    );
     repo.git(&["switch", "-q", "-c", "feature/x"]);
     commit_edit(&repo, "on feature");
     let r = revision_after_build(&repo);
@@ -64,7 +73,10 @@ fn a_branch_switch_and_a_detached_head_update_the_record() {
 
     repo.git(&["checkout", "-q", "--detach", "HEAD~1"]);
     let r = revision_after_build(&repo);
-    assert!(!r.contains_key("vcs.ref.head.name"), "a detached HEAD without tag has no ref name: {r:?}");
+    assert!(
+        !r.contains_key("vcs.ref.head.name"),
+        "a detached HEAD without tag has no ref name: {r:?}"
+    );
 }
 
 #[test]
@@ -73,7 +85,10 @@ fn packed_refs_after_git_gc_and_a_commit_after_that() {
     commit_edit(&repo, "before gc");
     revision_after_build(&repo);
     repo.git(&["gc", "-q"]);
-    assert!(!repo.dir.join(".git/refs/heads/main").exists(), "gc did not pack the ref");
+    assert!(
+        !repo.dir.join(".git/refs/heads/main").exists(),
+        "gc did not pack the ref"
+    );
     revision_after_build(&repo);
     repo.git(&["commit", "-q", "--allow-empty", "-m", "after gc"]);
     revision_after_build(&repo);
@@ -90,14 +105,20 @@ fn a_linked_worktree_records_its_own_head() {
     repo.git(&["worktree", "add", "-q", wt.to_str().unwrap(), "wt-branch"]);
     let built = common::Build::new().run(&wt);
     let r = report(&built.exe);
-    assert_eq!(r["vcs.ref.head.revision"], common::git_out(&wt, &["rev-parse", "HEAD"]));
+    assert_eq!(
+        r["vcs.ref.head.revision"],
+        common::git_out(&wt, &["rev-parse", "HEAD"])
+    );
     assert_eq!(r["vcs.ref.head.name"], "wt-branch");
 
     std::fs::write(wt.join("src/wt.txt"), "x").unwrap();
     common::git_out(&wt, &["add", "-A"]);
     common::git_out(&wt, &["commit", "-q", "-m", "in worktree"]);
     let r = report(&common::Build::new().run(&wt).exe);
-    assert_eq!(r["vcs.ref.head.revision"], common::git_out(&wt, &["rev-parse", "HEAD"]));
+    assert_eq!(
+        r["vcs.ref.head.revision"],
+        common::git_out(&wt, &["rev-parse", "HEAD"])
+    );
     assert_eq!(r["buildtrace.git.dirty"], "false");
 }
 
@@ -117,7 +138,10 @@ fn dirtying_and_cleaning_the_tree_update_the_record() {
     // A different edit gives a different digest.
     std::fs::write(&main, format!("{original}\n// other edit\n")).unwrap();
     let edited2 = report(&repo.build().exe);
-    assert_ne!(edited["buildtrace.git.dirty_digest"], edited2["buildtrace.git.dirty_digest"]);
+    assert_ne!(
+        edited["buildtrace.git.dirty_digest"],
+        edited2["buildtrace.git.dirty_digest"]
+    );
 
     // Cleaned again.
     repo.git(&["checkout", "--", "src/main.rs"]);

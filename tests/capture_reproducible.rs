@@ -42,21 +42,51 @@ fn same_source_two_paths_identical_record_and_id() {
 #[test]
 fn the_id_ignores_build_time_but_follows_the_inputs() {
     let repo = Repo::new();
-    let one = report(&Build::new().env("SOURCE_DATE_EPOCH", "1").run(&repo.dir).exe);
-    let two = report(&Build::new().env("SOURCE_DATE_EPOCH", "2").run(&repo.dir).exe);
+    let one = report(
+        &Build::new()
+            .env("SOURCE_DATE_EPOCH", "1")
+            .run(&repo.dir)
+            .exe,
+    );
+    let two = report(
+        &Build::new()
+            .env("SOURCE_DATE_EPOCH", "2")
+            .run(&repo.dir)
+            .exe,
+    );
     assert_ne!(one["buildtrace.build.time"], two["buildtrace.build.time"]);
     assert_eq!(one["buildtrace.id"], two["buildtrace.id"]);
-    let featured = report(&Build::new().env("SOURCE_DATE_EPOCH", "2").features("beta").run(&repo.dir).exe);
+    let featured = report(
+        &Build::new()
+            .env("SOURCE_DATE_EPOCH", "2")
+            .features("beta")
+            .run(&repo.dir)
+            .exe,
+    );
     assert_ne!(featured["buildtrace.id"], two["buildtrace.id"]);
 }
 
 #[test]
 fn an_invalid_source_date_epoch_warns_and_is_marked_never_silent() {
     let repo = Repo::new();
-    let built = Build::new().env("SOURCE_DATE_EPOCH", "yesterday").run(&repo.dir);
-    assert!(built.stderr.contains("SOURCE_DATE_EPOCH=\"yesterday\" is not"), "{}", built.stderr);
+    let built = Build::new()
+        .env("SOURCE_DATE_EPOCH", "yesterday")
+        .run(&repo.dir);
+    assert!(
+        built
+            .stderr
+            .contains("SOURCE_DATE_EPOCH=\"yesterday\" is not"),
+        "{}",
+        built.stderr
+    );
     let r = report(&built.exe);
     assert_eq!(r["buildtrace.source.time"], "invalid");
-    assert_eq!(r["buildtrace.source.time_source"], "source_date_epoch_invalid");
-    assert_eq!(r["buildtrace.build.time_source"], "clock_source_date_epoch_invalid");
+    assert_eq!(
+        r["buildtrace.source.time_source"],
+        "source_date_epoch_invalid"
+    );
+    assert_eq!(
+        r["buildtrace.build.time_source"],
+        "clock_source_date_epoch_invalid"
+    );
 }

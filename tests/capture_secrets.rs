@@ -11,7 +11,9 @@ fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let Ok(ft) = e.file_type() else { continue };
@@ -19,7 +21,10 @@ fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
                 stack.push(p);
             } else if ft.is_file() {
                 if let Ok(bytes) = std::fs::read(&p) {
-                    if needles.iter().any(|n| memchr::memmem::find(&bytes, n).is_some()) {
+                    if needles
+                        .iter()
+                        .any(|n| memchr::memmem::find(&bytes, n).is_some())
+                    {
                         hits.push(p.display().to_string());
                     }
                 }
@@ -52,9 +57,15 @@ fn tokens_in_remote_urls_never_reach_the_binary_or_target() {
         let r = report(&built.exe);
         assert_eq!(r["vcs.repository.url.full"], "https://host/o/r", "{form}");
         let bin = std::fs::read(&built.exe).unwrap();
-        assert!(!memchr::memmem::find(&bin, secret.as_bytes()).is_some(), "{form}: secret in binary");
+        assert!(
+            !memchr::memmem::find(&bin, secret.as_bytes()).is_some(),
+            "{form}: secret in binary"
+        );
         let out_dir = built.out_dir.expect("no OUT_DIR reported");
-        assert!(files_containing(&out_dir, &[secret.as_bytes()]).is_empty(), "{form}: secret in OUT_DIR");
+        assert!(
+            files_containing(&out_dir, &[secret.as_bytes()]).is_empty(),
+            "{form}: secret in OUT_DIR"
+        );
         secrets.push(secret);
     }
     let needles: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
@@ -65,13 +76,19 @@ fn tokens_in_remote_urls_never_reach_the_binary_or_target() {
 #[test]
 fn secret_environment_variables_never_reach_the_binary_or_target() {
     let repo = Repo::new();
-    let secrets: Vec<(&str, String)> = ["GITHUB_TOKEN", "CARGO_REGISTRY_TOKEN", "AWS_SECRET_ACCESS_KEY"]
-        .into_iter()
-        .map(|k| (k, canary(k)))
-        .collect();
+    let secrets: Vec<(&str, String)> = [
+        "GITHUB_TOKEN",
+        "CARGO_REGISTRY_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+    ]
+    .into_iter()
+    .map(|k| (k, canary(k)))
+    .collect();
     // On a CI that buildtrace recognises, the secrets sit next to the
     // variables it does read.
-    let mut b = Build::new().env("GITHUB_ACTIONS", "true").env("GITHUB_RUN_ID", "1");
+    let mut b = Build::new()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_RUN_ID", "1");
     for (k, v) in &secrets {
         b = b.env(k, v.clone());
     }
@@ -79,7 +96,10 @@ fn secret_environment_variables_never_reach_the_binary_or_target() {
     assert_eq!(report(&built.exe)["cicd.pipeline.run.id"], "1");
     let bin = std::fs::read(&built.exe).unwrap();
     for (k, v) in &secrets {
-        assert!(!memchr::memmem::find(&bin, v.as_bytes()).is_some(), "{k} in binary");
+        assert!(
+            !memchr::memmem::find(&bin, v.as_bytes()).is_some(),
+            "{k} in binary"
+        );
     }
     let needles: Vec<&[u8]> = secrets.iter().map(|(_, v)| v.as_bytes()).collect();
     let hits = files_containing(&common::target_dir(), &needles);

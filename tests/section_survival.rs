@@ -26,19 +26,42 @@ fn comparable(exe: &std::path::Path) -> std::collections::BTreeMap<String, Strin
 fn every_profile_of_the_matrix_keeps_the_record() {
     let repo = Repo::new();
     let env = ("SOURCE_DATE_EPOCH", "1700000000");
-    let base = Build::new().env(env.0, env.1).profile("release").run(&repo.dir);
+    let base = Build::new()
+        .env(env.0, env.1)
+        .profile("release")
+        .run(&repo.dir);
     let expected = comparable(&base.exe);
-    assert_eq!(expected["vcs.ref.head.revision"], repo.git(&["rev-parse", "HEAD"]));
+    assert_eq!(
+        expected["vcs.ref.head.revision"],
+        repo.git(&["rev-parse", "HEAD"])
+    );
 
     for profile in ["fat", "thin", "cgu1", "small", "stripped"] {
-        let built = Build::new().env(env.0, env.1).profile(profile).run(&repo.dir);
-        assert!(readelf_sections(&built.exe).contains(" .buildtrace "), "{profile}: readelf lists no .buildtrace");
+        let built = Build::new()
+            .env(env.0, env.1)
+            .profile(profile)
+            .run(&repo.dir);
+        assert!(
+            readelf_sections(&built.exe).contains(" .buildtrace "),
+            "{profile}: readelf lists no .buildtrace"
+        );
         let r = report(&built.exe);
         assert_eq!(r["buildtrace.build.profile"], profile);
-        assert_eq!(comparable(&built.exe), expected, "{profile}: record differs");
+        assert_eq!(
+            comparable(&built.exe),
+            expected,
+            "{profile}: record differs"
+        );
         let section = objcopy_section(&built.exe, ".buildtrace");
-        assert!(section.starts_with(b"\x89BTRACE\x1a"), "{profile}: section does not start with the magic");
-        assert!(section.len() <= 4096, "{profile}: section is {} bytes", section.len());
+        assert!(
+            section.starts_with(b"\x89BTRACE\x1a"),
+            "{profile}: section does not start with the magic"
+        );
+        assert!(
+            section.len() <= 4096,
+            "{profile}: section is {} bytes",
+            section.len()
+        );
     }
 }
 
@@ -56,9 +79,27 @@ fn strip_and_objcopy_afterwards_and_explicit_gc_sections_keep_the_record() {
         let copy = repo.tmp.path().join(format!("stripped-by-{}", tool[0]));
         std::fs::copy(&built.exe, &copy).unwrap();
         run(Command::new(tool[0]).arg(tool[1]).arg(&copy));
-        assert!(!readelf_sections(&copy).contains(".symtab"), "{} left a symbol table", tool[0]);
-        assert!(readelf_sections(&copy).contains(" .buildtrace "), "{} removed the section", tool[0]);
-        assert_eq!(objcopy_section(&copy, ".buildtrace"), before, "{} changed the record", tool[0]);
-        assert_eq!(report(&copy), expected, "{}: the program reads another record", tool[0]);
+        assert!(
+            !readelf_sections(&copy).contains(".symtab"),
+            "{} left a symbol table",
+            tool[0]
+        );
+        assert!(
+            readelf_sections(&copy).contains(" .buildtrace "),
+            "{} removed the section",
+            tool[0]
+        );
+        assert_eq!(
+            objcopy_section(&copy, ".buildtrace"),
+            before,
+            "{} changed the record",
+            tool[0]
+        );
+        assert_eq!(
+            report(&copy),
+            expected,
+            "{}: the program reads another record",
+            tool[0]
+        );
     }
 }

@@ -190,7 +190,11 @@ pub(crate) fn inspect(program: &str, dir: &Path, out_dir: &Path) -> Outcome {
     if let Ok(paths) = git.text(&args) {
         for (i, p) in paths.lines().enumerate() {
             let p = Path::new(p);
-            let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+            let p = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            };
             // A ref that is only packed becomes a loose file on the next
             // commit: watch the directory it will appear in.
             if i == 4 && !p.exists() {
@@ -200,7 +204,9 @@ pub(crate) fn inspect(program: &str, dir: &Path, out_dir: &Path) -> Outcome {
             }
         }
     }
-    let files = tracked.split(|&b| b == 0).chain(untracked.split(|&b| b == 0));
+    let files = tracked
+        .split(|&b| b == 0)
+        .chain(untracked.split(|&b| b == 0));
     facts.watch.extend(tree_watch(&toplevel, out_dir, files));
     Outcome::Facts(facts)
 }
@@ -211,9 +217,16 @@ pub(crate) fn inspect(program: &str, dir: &Path, out_dir: &Path) -> Outcome {
 /// target directory changes on every build), else the file itself. A file
 /// added directly in a directory that holds the target directory is the one
 /// change this misses until the next rerun.
-fn tree_watch<'a>(toplevel: &Path, out_dir: &Path, files: impl Iterator<Item = &'a [u8]>) -> Vec<PathBuf> {
+fn tree_watch<'a>(
+    toplevel: &Path,
+    out_dir: &Path,
+    files: impl Iterator<Item = &'a [u8]>,
+) -> Vec<PathBuf> {
     let mut watch = std::collections::BTreeSet::new();
-    for name in files.filter_map(|n| std::str::from_utf8(n).ok()).filter(|n| !n.is_empty()) {
+    for name in files
+        .filter_map(|n| std::str::from_utf8(n).ok())
+        .filter(|n| !n.is_empty())
+    {
         let mut chosen = toplevel.join(name);
         let mut dir = toplevel.to_path_buf();
         let mut parts = Path::new(name).components().peekable();
@@ -299,7 +312,13 @@ mod tests {
     fn watches_the_shallowest_directory_that_does_not_hold_the_target_dir() {
         let top = Path::new("/r");
         let out = Path::new("/r/target/debug/build/x-1/out");
-        let files: [&[u8]; 5] = [b"Cargo.toml", b"src/main.rs", b"src/a/b.rs", b"target/junk", b"tests/t.rs"];
+        let files: [&[u8]; 5] = [
+            b"Cargo.toml",
+            b"src/main.rs",
+            b"src/a/b.rs",
+            b"target/junk",
+            b"tests/t.rs",
+        ];
         let w = tree_watch(top, out, files.into_iter());
         let w: Vec<_> = w.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(w, ["/r/Cargo.toml", "/r/src", "/r/target/junk", "/r/tests"]);

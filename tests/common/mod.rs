@@ -25,7 +25,9 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs a command, panicking with its output when it fails.
 pub fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\n{}",
@@ -39,7 +41,14 @@ pub fn run(cmd: &mut Command) -> String {
 /// tests (CI, GITHUB_*, …) leaks into the fixture's build.
 pub fn clean_env(cmd: &mut Command) -> &mut Command {
     cmd.env_clear();
-    for var in ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "TMPDIR"] {
+    for var in [
+        "PATH",
+        "HOME",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+        "TMPDIR",
+    ] {
         if let Some(v) = std::env::var_os(var) {
             cmd.env(var, v);
         }
@@ -74,7 +83,10 @@ pub fn write_fixture(dir: &Path, name: &str) {
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
         .unwrap()
-        .replace("path = \"../..\"", &format!("path = {:?}", buildtrace_root().display().to_string()))
+        .replace(
+            "path = \"../..\"",
+            &format!("path = {:?}", buildtrace_root().display().to_string()),
+        )
         .replace("name = \"fixture\"", &format!("name = {name:?}"));
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     for f in ["build.rs", "src/main.rs", ".gitignore"] {
@@ -85,7 +97,9 @@ pub fn write_fixture(dir: &Path, name: &str) {
     // upgrading anything.
     let mut c = Command::new(env!("CARGO"));
     clean_env(&mut c);
-    run(c.current_dir(dir).args(["metadata", "--offline", "--format-version=1"]));
+    run(c
+        .current_dir(dir)
+        .args(["metadata", "--offline", "--format-version=1"]));
 }
 
 /// A temporary directory holding a git repository of the fixture.
@@ -99,7 +113,11 @@ pub struct Repo {
 /// A package name unique within this test binary, and the same on every run
 /// (so the shared target directory does not grow).
 pub fn unique_name() -> String {
-    format!("fx-{}-{}", env!("CARGO_CRATE_NAME").replace('_', "-"), unique())
+    format!(
+        "fx-{}-{}",
+        env!("CARGO_CRATE_NAME").replace('_', "-"),
+        unique()
+    )
 }
 
 impl Repo {
@@ -126,7 +144,11 @@ impl Repo {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("app");
         write_fixture(&dir, name);
-        Repo { tmp, dir, name: name.to_owned() }
+        Repo {
+            tmp,
+            dir,
+            name: name.to_owned(),
+        }
     }
 
     pub fn git(&self, args: &[&str]) -> String {
@@ -178,19 +200,31 @@ impl Build {
 
     pub fn run(&self, dir: &Path) -> Built {
         let out = self.output(dir);
-        assert!(out.status.success(), "fixture build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "fixture build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut exe = None;
         let mut out_dir = None;
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-            let ours = msg["manifest_path"].as_str().is_some_and(|m| Path::new(m) == dir.join("Cargo.toml"));
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let ours = msg["manifest_path"]
+                .as_str()
+                .is_some_and(|m| Path::new(m) == dir.join("Cargo.toml"));
             if msg["reason"] == "compiler-artifact" && ours {
                 if let Some(e) = msg["executable"].as_str() {
                     exe = Some(PathBuf::from(e));
                 }
             }
-            if msg["reason"] == "build-script-executed" && msg["package_id"].as_str().is_some_and(|p| p.contains(&format!("{}#", dir.display()))) {
+            if msg["reason"] == "build-script-executed"
+                && msg["package_id"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(&format!("{}#", dir.display())))
+            {
                 out_dir = msg["out_dir"].as_str().map(PathBuf::from);
             }
         }
@@ -202,7 +236,12 @@ impl Build {
             .filter(|l| l.trim_start().starts_with("Running `") && l.contains("build-script-build"))
             .map(str::to_owned)
             .collect();
-        Built { exe: copy, stderr, scripts_run, out_dir }
+        Built {
+            exe: copy,
+            stderr,
+            scripts_run,
+            out_dir,
+        }
     }
 
     /// Runs the build and returns cargo's raw output, success or not.
@@ -211,7 +250,12 @@ impl Build {
         let mut c = Command::new(env!("CARGO"));
         clean_env(&mut c);
         c.current_dir(dir)
-            .args(["build", "--offline", "-v", "--message-format=json-render-diagnostics"])
+            .args([
+                "build",
+                "--offline",
+                "-v",
+                "--message-format=json-render-diagnostics",
+            ])
             .env("CARGO_TARGET_DIR", target_dir())
             .env("CARGO_TERM_COLOR", "never");
         if let Some(p) = &self.profile {
