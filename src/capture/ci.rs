@@ -151,63 +151,38 @@ pub(crate) fn commit(env: &dyn Fn(&str) -> Option<String>) -> Option<Commit> {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
     };
-    let candidates: [(&str, Option<(&str, &str)>, Option<&str>); 5] = [
-        (
-            "GITHUB_SHA",
-            Some(("GITHUB_REF_NAME", "GITHUB_REF_TYPE")),
-            None,
-        ),
-        (
-            "CI_COMMIT_SHA",
-            Some(("CI_COMMIT_BRANCH", "branch")),
-            Some("CI_COMMIT_TAG"),
-        ),
-        (
-            "BUILDKITE_COMMIT",
-            Some(("BUILDKITE_BRANCH", "branch")),
-            Some("BUILDKITE_TAG"),
-        ),
-        (
-            "CIRCLE_SHA1",
-            Some(("CIRCLE_BRANCH", "branch")),
-            Some("CIRCLE_TAG"),
-        ),
-        (
-            "GIT_COMMIT",
-            Some(("GIT_BRANCH", "branch")),
-            Some("TAG_NAME"),
-        ),
+    // (commit, branch, tag) variables per platform; GitHub names a ref and
+    // says in GITHUB_REF_TYPE whether it is a branch or a tag.
+    const SOURCES: [(&str, &str, &str); 5] = [
+        ("GITHUB_SHA", "GITHUB_REF_NAME", ""),
+        ("CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_COMMIT_TAG"),
+        ("BUILDKITE_COMMIT", "BUILDKITE_BRANCH", "BUILDKITE_TAG"),
+        ("CIRCLE_SHA1", "CIRCLE_BRANCH", "CIRCLE_TAG"),
+        ("GIT_COMMIT", "GIT_BRANCH", "TAG_NAME"),
     ];
-    for (sha_var, branch, tag_var) in candidates {
-        let Some(revision) = v(sha_var).filter(|s| is_object_name(s)) else {
-            continue;
+    let (sha_var, branch_var, tag_var) = SOURCES
+        .into_iter()
+        .find(|(sha, _, _)| v(sha).is_some_and(|s| is_object_name(&s)))?;
+    let mut c = Commit {
+        revision: v(sha_var)?.to_ascii_lowercase(),
+        ..Commit::default()
+    };
+    let branch_kind = if sha_var == "GITHUB_SHA" {
+        v("GITHUB_REF_TYPE")
+    } else {
+        Some("branch".to_owned())
+    };
+    if let Some(tag) = v(tag_var) {
+        (c.ref_name, c.ref_type) = (Some(tag), Some("tag"));
+    } else if let Some(name) = v(branch_var) {
+        c.ref_type = match branch_kind.as_deref() {
+            Some("branch") => Some("branch"),
+            Some("tag") => Some("tag"),
+            _ => None,
         };
-        let mut c = Commit {
-            revision: revision.to_ascii_lowercase(),
-            ..Commit::default()
-        };
-        if let Some(tag) = tag_var.and_then(v) {
-            c.ref_name = Some(tag);
-            c.ref_type = Some("tag");
-        } else if let Some((name_var, kind)) = branch {
-            if let Some(name) = v(name_var) {
-                // GitHub names the kind in a second variable.
-                let kind = if sha_var == "GITHUB_SHA" {
-                    v(kind).unwrap_or_default()
-                } else {
-                    kind.to_owned()
-                };
-                c.ref_type = match kind.as_str() {
-                    "branch" => Some("branch"),
-                    "tag" => Some("tag"),
-                    _ => None,
-                };
-                c.ref_name = c.ref_type.map(|_| name);
-            }
-        }
-        return Some(c);
+        c.ref_name = c.ref_type.map(|_| name);
     }
-    None
+    Some(c)
 }
 
 /// A git object name: 7 to 64 hex digits.
