@@ -70,6 +70,10 @@ mod build_id;
 #[doc(hidden)]
 pub mod embed;
 pub mod provenance;
+mod ring;
+#[cfg(not(loom))]
+pub mod startup;
+mod sync;
 
 #[cfg(feature = "build")]
 #[path = "capture/mod.rs"]
@@ -87,6 +91,8 @@ pub use build_id::{htlhash, htlhash_of_file};
 pub use provenance::{Record, Value};
 #[cfg(feature = "otel")]
 pub use resource::ProvenanceDetector;
+#[cfg(all(feature = "otel", not(loom)))]
+pub use startup::span::ready;
 
 #[cfg(feature = "otel")]
 pub use opentelemetry;

@@ -1,0 +1,13 @@
+# shellcheck shell=bash
+# Source this to get the cached binaries' paths without building:
+#   . scripts/pipeline/env.sh   ->   OTELCOL_BIN, JAEGER_BIN (exported)
+# Returns non-zero, saying so, if setup.sh has not built this version set yet.
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+pipeline_require_go
+pipeline_resolve_paths
+export OTELCOL_BIN JAEGER_BIN
+if ! pipeline_is_built; then
+	echo "not built yet: run $PIPELINE_HERE/setup.sh" >&2
+	return 1
+fi

@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
+# Sourced by the pipeline scripts: the pinned versions, where the built
+# binaries are cached, and the cache key that names them.
+
+PIPELINE_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PIPELINE_REPO=$(cd "$PIPELINE_HERE/../.." && pwd)
+
+# The builder is released with the core components: keep it equal to the core
+# version in builder-config.yaml, or ocb's strict versioning check complains.
+OCB_VERSION=v0.165.0
+# Jaeger v2 lives in the v1 module path; its v2.x tags are unusable by Go. The
+# module proxy reachable here serves tagged versions only (commit and
+# pseudo-version queries answer 403), so we pin the last v1 tag, v1.76.0, the
+# very commit tagged v2.13.0. PIPELINE_JAEGER_REF=798e4b0fcf22 (v2.20.0) works
+# where the proxy serves commits.
+JAEGER_MODULE=github.com/jaegertracing/jaeger
+JAEGER_REF=${PIPELINE_JAEGER_REF:-v1.76.0}
+if [[ -n ${PIPELINE_JAEGER_REF:-} ]]; then JAEGER_RELEASE=$JAEGER_REF; else JAEGER_RELEASE=v2.13.0; fi
+# Bump when setup.sh changes how it builds, so stale caches are not reused.
+PIPELINE_RECIPE=1
+
+PIPELINE_TOOLS_DIR=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
+
+pipeline_die() {
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+# Go >= 1.21 suffices: it fetches the 1.26 toolchain these modules declare
+# from the module proxy by itself (unless GOTOOLCHAIN=local).
+pipeline_require_go() {
+	local v
+	if ! command -v go >/dev/null 2>&1; then
+		printf '%s\n' \
+			"Go >= 1.21 is required (Go 1.26 is what the pinned modules use; newer Go fetches it itself)." \
+			"Install it: apt-get install golang-go (Debian >= 13, Ubuntu >= 24.04), or see https://go.dev/dl" >&2
+		exit 2
+	fi
+	v=$(cd / && go env GOVERSION)
+	if [[ $v =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] < 21)); then
+		printf '%s\n' "$v is too old: Go >= 1.21 is required: see https://go.dev/dl" >&2
+		exit 2
+	fi
+}
+
+# Sets PIPELINE_KEY, PIPELINE_KEY_DIR, OTELCOL_BIN, JAEGER_BIN. The key covers
+# everything that decides the binaries' content: the manifest, the versions,
+# the recipe and the Go toolchain.
+pipeline_resolve_paths() {
+	local goinfo
+	goinfo=$(cd / && go env GOVERSION GOOS GOARCH | tr '\n' ' ')
+	PIPELINE_KEY=$(
+		{
+			printf 'recipe=%s ocb=%s jaeger=%s@%s go=%s\n' \
+				"$PIPELINE_RECIPE" "$OCB_VERSION" "$JAEGER_MODULE" "$JAEGER_REF" "$goinfo"
+			cat "$PIPELINE_HERE/builder-config.yaml"
+		} | sha256sum | cut -c1-12
+	)
+	PIPELINE_KEY_DIR=$PIPELINE_TOOLS_DIR/$PIPELINE_KEY
+	OTELCOL_BIN=$PIPELINE_KEY_DIR/bin/otelcol-buildtrace
+	JAEGER_BIN=$PIPELINE_KEY_DIR/bin/jaeger
+}
+
+pipeline_is_built() {
+	[[ -f $PIPELINE_KEY_DIR/.complete && -x $OTELCOL_BIN && -x $JAEGER_BIN ]]
+}
+
+# 75 -> 1m15s
+pipeline_fmt_secs() {
+	if (($1 >= 60)); then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Runs the real OpenTelemetry Collector in front of Jaeger v2, both on
+# 127.0.0.1 at free ports chosen at start, so parallel runs and whatever
+# already holds 4317/16686 never clash.
+#
+# Usage: pipeline.sh start|stop|status [STATE_DIR]
+#   STATE_DIR (default: $PIPELINE_DIR, else ${TMPDIR:-/tmp}/buildtrace-pipeline-$UID)
+#   holds the logs, the PIDs and pipeline.env, which other programs source:
+#     set -a; . "$STATE_DIR/pipeline.env"; set +a
+#   start builds the binaries first if needed (setup.sh), waits until both
+#   answer, and is a no-op when already running; stop is safe to repeat.
+# Environment: PIPELINE_START_TIMEOUT (seconds, default 60);
+#   PIPELINE_FILE_EXPORT=1 also writes every span to STATE_DIR/otelcol-traces.jsonl.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cmd=${1:-}
+dir=${2:-${PIPELINE_DIR:-${TMPDIR:-/tmp}/buildtrace-pipeline-$(id -u)}}
+timeout=${PIPELINE_START_TIMEOUT:-60}
+envfile=$dir/pipeline.env
+
+# --- processes -----------------------------------------------------------------
+
+# True if the PID in $dir/NAME.pid is alive, not a zombie, and still runs our
+# binary (PIDs get reused).
+alive() {
+	local pid state exe
+	pid=$(cat "$dir/$1.pid" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[[ -n $state && $state != Z ]] || return 1
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	[[ ${exe##*/} == "$2"* ]]
+}
+
+stop_one() { # NAME BINARY-BASENAME
+	local pid i
+	if alive "$1" "$2"; then
+		pid=$(cat "$dir/$1.pid")
+		kill -TERM "$pid" 2>/dev/null || true
+		# Both shut down gracefully (the Collector flushes its batch) in well
+		# under a second; kill hard only if one hangs.
+		for ((i = 0; i < 100; i++)); do
+			alive "$1" "$2" || break
+			sleep 0.1
+		done
+		if alive "$1" "$2"; then
+			echo "$1 (pid $pid) ignored SIGTERM for 10s; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+			for ((i = 0; i < 50; i++)); do
+				alive "$1" "$2" || break
+				sleep 0.1
+			done
+		fi
+		echo "stopped $1 (pid $pid)"
+	fi
+	rm -f "$dir/$1.pid"
+}
+
+stop_all() {
+	# Collector first, so its last batch still reaches Jaeger.
+	stop_one otelcol otelcol-buildtrace
+	stop_one jaeger jaeger
+	rm -f "$envfile"
+}
+
+# --- ports -----------------------------------------------------------------------
+
+# Picks N distinct ports that no TCP socket here uses, from below the kernel's
+# ephemeral range so no outgoing connection can take one before we bind it.
+# (A race with another program remains; start retries on "address already in use".)
+pick_ports() {
+	local n=$1 lo=20000 hi eph used p
+	local -A taken=()
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range
+	hi=$((eph - 1))
+	((hi - lo >= 1000)) || lo=10000
+	used=$(awk 'NR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
+	for p in $used; do taken[$((16#$p))]=1; done
+	PORTS=()
+	while ((${#PORTS[@]} < n)); do
+		p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+		[[ -z ${taken[$p]:-} ]] || continue
+		taken[$p]=1
+		PORTS+=("$p")
+	done
+}
+
+# --- readiness -------------------------------------------------------------------
+
+# Polls until CHECK succeeds, the process dies, or the deadline passes.
+wait_for() { # NAME BINARY-BASENAME DESCRIPTION CHECK...
+	local name=$1 bin=$2 what=$3
+	shift 3
+	until "$@"; do
+		if ! alive "$name" "$bin"; then
+			echo "$name exited before $what; last lines of $dir/$name.log:" >&2
+			tail -n 20 "$dir/$name.log" >&2
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			echo "$name: no $what within ${timeout}s; log: $dir/$name.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+http_ok() { curl -fsS -o /dev/null -m 2 "$1" 2>/dev/null; }
+tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- commands --------------------------------------------------------------------
+
+launch() {
+	local jg=${PORTS[0]} jh=${PORTS[1]} qh=${PORTS[2]} qg=${PORTS[3]}
+	local cg=${PORTS[4]} ch=${PORTS[5]} hc=${PORTS[6]} cm=${PORTS[7]}
+	local -a extra=()
+	deadline=$((SECONDS + timeout))
+	: >"$dir/jaeger.log"
+	: >"$dir/otelcol.log"
+
+	JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg JAEGER_OTLP_HTTP_ENDPOINT=127.0.0.1:$jh \
+		JAEGER_QUERY_HTTP_ENDPOINT=127.0.0.1:$qh JAEGER_QUERY_GRPC_ENDPOINT=127.0.0.1:$qg \
+		"$JAEGER_BIN" --config "$PIPELINE_HERE/jaeger-config.yaml" \
+		>"$dir/jaeger.log" 2>&1 </dev/null &
+	echo $! >"$dir/jaeger.pid"
+	# The query API answers once the extensions are up; the OTLP receiver
+	# starts after them, so wait for its port too before the Collector sends.
+	wait_for jaeger jaeger "query API" http_ok "http://127.0.0.1:$qh/api/services" || return 1
+	wait_for jaeger jaeger "OTLP receiver" tcp_open "$jg" || return 1
+
+	if [[ ${PIPELINE_FILE_EXPORT:-0} == 1 ]]; then
+		extra=(--config "$PIPELINE_HERE/collector-file-exporter.yaml")
+	fi
+	OTELCOL_GRPC_ENDPOINT=127.0.0.1:$cg OTELCOL_HTTP_ENDPOINT=127.0.0.1:$ch \
+		OTELCOL_HEALTH_ENDPOINT=127.0.0.1:$hc OTELCOL_METRICS_PORT=$cm \
+		JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg \
+		OTELCOL_FILE_EXPORT_PATH=$dir/otelcol-traces.jsonl \
+		"$OTELCOL_BIN" --config "$PIPELINE_REPO/otel-collector.yaml" "${extra[@]}" \
+		>"$dir/otelcol.log" 2>&1 </dev/null &
+	echo $! >"$dir/otelcol.pid"
+	# health_check turns 200 only after every pipeline, receivers included, started.
+	wait_for otelcol otelcol-buildtrace "health check" http_ok "http://127.0.0.1:$hc/" || return 1
+
+	{
+		echo "# buildtrace local pipeline (scripts/pipeline/pipeline.sh), started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "# Use: set -a; . $(printf '%q' "$envfile"); set +a"
+		printf 'PIPELINE_DIR=%q\n' "$dir"
+		echo "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$cg"
+		echo "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+		echo "PIPELINE_OTLP_GRPC_ENDPOINT=http://127.0.0.1:$cg"
+		echo "PIPELINE_OTLP_HTTP_ENDPOINT=http://127.0.0.1:$ch"
+		echo "JAEGER_QUERY_URL=http://127.0.0.1:$qh"
+		echo "JAEGER_QUERY_GRPC_ENDPOINT=127.0.0.1:$qg"
+		echo "JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg"
+		echo "JAEGER_OTLP_HTTP_ENDPOINT=127.0.0.1:$jh"
+		echo "OTELCOL_HEALTH_URL=http://127.0.0.1:$hc/"
+		echo "OTELCOL_METRICS_URL=http://127.0.0.1:$cm/metrics"
+		if ((${#extra[@]})); then printf 'PIPELINE_FILE_EXPORT_PATH=%q\n' "$dir/otelcol-traces.jsonl"; fi
+		echo "OTELCOL_PID=$(cat "$dir/otelcol.pid")"
+		echo "JAEGER_PID=$(cat "$dir/jaeger.pid")"
+		printf 'OTELCOL_LOG=%q\nJAEGER_LOG=%q\n' "$dir/otelcol.log" "$dir/jaeger.log"
+	} >"$envfile.tmp"
+	mv "$envfile.tmp" "$envfile"
+}
+
+start() {
+	local attempt t0=$SECONDS
+	mkdir -p "$dir"
+	if [[ -f $envfile ]] && alive otelcol otelcol-buildtrace && alive jaeger jaeger; then
+		echo "already running; state in $dir"
+		grep -v '^#' "$envfile"
+		return 0
+	fi
+	stop_all >/dev/null # whatever a half-failed earlier start left
+	"$PIPELINE_HERE/setup.sh"
+	pipeline_resolve_paths
+	for attempt in 1 2 3; do
+		pick_ports 8
+		if launch; then
+			echo "pipeline up in $(pipeline_fmt_secs $((SECONDS - t0))); state in $dir:"
+			grep -v '^#' "$envfile"
+			return 0
+		fi
+		stop_all >/dev/null
+		grep -qi 'address already in use' "$dir/jaeger.log" "$dir/otelcol.log" || break
+		echo "a chosen port was taken meanwhile; retrying with others (attempt $attempt)" >&2
+	done
+	pipeline_die "the pipeline did not start; logs: $dir/jaeger.log $dir/otelcol.log"
+}
+
+status() {
+	local rc=0 name bin
+	for name in jaeger otelcol; do
+		bin=$name
+		[[ $name == otelcol ]] && bin=otelcol-buildtrace
+		if alive "$name" "$bin"; then
+			echo "$name: running (pid $(cat "$dir/$name.pid"))"
+		else
+			echo "$name: stopped"
+			rc=3
+		fi
+	done
+	if ((rc == 0)) && [[ -f $envfile ]]; then grep -v '^#' "$envfile"; fi
+	return "$rc"
+}
+
+case "$cmd" in
+start) start ;;
+stop)
+	stop_all
+	echo "pipeline in $dir is stopped"
+	;;
+status) status ;;
+*)
+	sed -n '2,14p' "$0" >&2
+	exit 2
+	;;
+esac

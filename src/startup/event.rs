@@ -1,0 +1,223 @@
+//! What one startup record holds: fixed size, `Copy`, no heap.
+
+use core::fmt;
+
+/// Attributes a record keeps; more are counted in [`Event::attrs_dropped`].
+pub const MAX_ATTRS: usize = 4;
+/// Bytes of text a record keeps inline per string value; longer text is cut
+/// on a character boundary and shown with a trailing `…`.
+pub const INLINE_STR_LEN: usize = 30;
+
+/// A string copied into the record, truncated to [`INLINE_STR_LEN`] bytes.
+#[derive(Clone, Copy)]
+pub struct InlineStr {
+    len: u8,
+    truncated: bool,
+    bytes: [u8; INLINE_STR_LEN],
+}
+
+impl InlineStr {
+    /// An empty string.
+    pub const EMPTY: InlineStr = InlineStr {
+        len: 0,
+        truncated: false,
+        bytes: [0; INLINE_STR_LEN],
+    };
+
+    /// Copies `s`, cut at [`INLINE_STR_LEN`] bytes on a character boundary.
+    #[inline]
+    pub fn new(s: &str) -> InlineStr {
+        let mut out = InlineStr::EMPTY;
+        out.push(s);
+        out
+    }
+
+    fn push(&mut self, s: &str) {
+        if self.truncated {
+            return;
+        }
+        let at = self.len as usize;
+        let room = INLINE_STR_LEN - at;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[at..at + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take as u8;
+        self.truncated = take < s.len();
+    }
+
+    /// The text kept.
+    pub fn as_str(&self) -> &str {
+        // Only whole characters of a `&str` are ever copied in.
+        core::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+
+    /// Whether the original text was longer.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+impl fmt::Write for InlineStr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s);
+        Ok(())
+    }
+}
+
+impl fmt::Display for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())?;
+        if self.truncated {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+/// An attribute value of a startup record.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Value {
+    /// No value (an unused attribute slot).
+    Empty,
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A flag.
+    Bool(bool),
+    /// Text, copied inline.
+    Str(InlineStr),
+    /// Text that lives for the whole program (tracing's level, target …).
+    Static(&'static str),
+}
+
+macro_rules! from_int {
+    ($variant:ident as $target:ty: $($t:ty),*) => {$(
+        impl From<$t> for Value {
+            #[inline]
+            fn from(v: $t) -> Value {
+                Value::$variant(v as $target)
+            }
+        }
+    )*};
+}
+from_int!(I64 as i64: i8, i16, i32, i64, isize);
+from_int!(U64 as u64: u8, u16, u32, u64, usize);
+from_int!(F64 as f64: f32, f64);
+
+impl From<bool> for Value {
+    #[inline]
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    #[inline]
+    fn from(v: &str) -> Value {
+        Value::Str(InlineStr::new(v))
+    }
+}
+
+impl From<&String> for Value {
+    #[inline]
+    fn from(v: &String) -> Value {
+        Value::Str(InlineStr::new(v))
+    }
+}
+
+impl From<&std::path::Path> for Value {
+    #[inline]
+    fn from(v: &std::path::Path) -> Value {
+        let mut s = InlineStr::EMPTY;
+        let _ = fmt::Write::write_fmt(&mut s, format_args!("{}", v.display()));
+        Value::Str(s)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Empty => Ok(()),
+            Value::I64(v) => write!(f, "{v}"),
+            Value::U64(v) => write!(f, "{v}"),
+            Value::F64(v) => write!(f, "{v}"),
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::Str(v) => write!(f, "{v}"),
+            Value::Static(v) => f.write_str(v),
+        }
+    }
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Origin {
+    /// `buildtrace::startup!`.
+    Macro,
+    /// A `tracing` event captured before init; the message is the first
+    /// attribute, keyed `message`.
+    #[cfg(feature = "otel")]
+    Tracing(&'static tracing_core::Metadata<'static>),
+}
+
+/// One startup record.
+#[derive(Debug, Clone, Copy)]
+pub struct Event {
+    /// Its name (for a `tracing` event, the callsite's name; the message is
+    /// an attribute).
+    pub name: &'static str,
+    /// Raw ticks, converted to wall-clock time at drain.
+    pub(crate) ticks: u64,
+    /// A process-unique number of the recording thread (1 for the first
+    /// thread that records, and so on).
+    pub thread: u32,
+    /// Where it came from.
+    pub origin: Origin,
+    /// How many attributes did not fit.
+    pub attrs_dropped: u8,
+    len: u8,
+    attrs: [(&'static str, Value); MAX_ATTRS],
+}
+
+impl Event {
+    pub(crate) fn new(name: &'static str, ticks: u64, thread: u32, origin: Origin) -> Event {
+        Event {
+            name,
+            ticks,
+            thread,
+            origin,
+            attrs_dropped: 0,
+            len: 0,
+            attrs: [("", Value::Empty); MAX_ATTRS],
+        }
+    }
+
+    /// Adds an attribute, or counts it when the record is full.
+    #[inline]
+    pub(crate) fn push(&mut self, key: &'static str, value: Value) {
+        match self.attrs.get_mut(self.len as usize) {
+            Some(slot) => {
+                *slot = (key, value);
+                self.len += 1;
+            }
+            None => self.attrs_dropped = self.attrs_dropped.saturating_add(1),
+        }
+    }
+
+    /// The attributes kept, in the order given.
+    pub fn attrs(&self) -> &[(&'static str, Value)] {
+        &self.attrs[..self.len as usize]
+    }
+}

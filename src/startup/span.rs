@@ -1,0 +1,188 @@
+//! The startup span: from process start to init (or to [`ready`]), carrying
+//! every startup record as a span event with its original timestamp.
+
+use super::{Drain, Drained, Origin, Value};
+use opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
+use opentelemetry::{KeyValue, Value as OtelValue};
+use opentelemetry_sdk::trace::{SdkTracer, Span};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// Name of the startup span.
+pub const SPAN_NAME: &str = "startup";
+/// Span attribute: records delivered as events.
+pub const EVENT_COUNT: &str = "buildtrace.startup.event_count";
+/// Span attribute: records lost to a full ring.
+pub const DROPPED_COUNT: &str = "buildtrace.startup.dropped_count";
+/// Span attribute: milliseconds from process start to init.
+pub const TO_INIT_MS: &str = "buildtrace.startup.to_init_ms";
+/// Span attribute: milliseconds from process start to ready.
+pub const TO_READY_MS: &str = "buildtrace.startup.to_ready_ms";
+/// Span attribute: the bound on the error of event timestamps, in ns.
+pub const CLOCK_ERROR_NS: &str = "buildtrace.startup.clock_error_ns";
+/// Span attribute: where the span's start came from (`os` or `first_event`).
+pub const START_SOURCE: &str = "buildtrace.startup.start_source";
+
+/// When the startup span ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndAt {
+    /// When init completes.
+    #[default]
+    Init,
+    /// When the application calls [`ready`].
+    Ready,
+}
+
+struct Open {
+    span: Span,
+    start: SystemTime,
+    events: u64,
+}
+
+static OPEN: Mutex<Option<Open>> = Mutex::new(None);
+
+/// Starts the startup span with `tracer`, drains the ring into it, and ends it
+/// now ([`EndAt::Init`]) or leaves it open until [`ready`] ([`EndAt::Ready`]);
+/// records made meanwhile are added when it ends.
+///
+/// Call it once, after the pre-init `tracing` capture has handed over. A
+/// second call, or a call after the span ended, does nothing.
+pub fn begin(tracer: &SdkTracer, end: EndAt) {
+    let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+    if open.is_some() || super::closed() {
+        return;
+    }
+    let drain = super::drain();
+    let init = drain.at.unwrap_or_else(SystemTime::now);
+    let first_event = drain.events.first().map(|d| d.time);
+    let (start, source) = match (super::process_start_time(), first_event) {
+        // The OS rounds the start down to its clock tick; never start after
+        // the first record all the same.
+        (Some(os), Some(first)) => (os.min(first), "os"),
+        (Some(os), None) => (os, "os"),
+        (None, Some(first)) => (first, "first_event"),
+        (None, None) => (init, "init"),
+    };
+    let span = tracer
+        .span_builder(SPAN_NAME)
+        .with_kind(SpanKind::Internal)
+        .with_start_time(start)
+        .with_attributes([
+            KeyValue::new(START_SOURCE, source),
+            KeyValue::new(TO_INIT_MS, millis(start, init)),
+            KeyValue::new(CLOCK_ERROR_NS, drain.max_clock_error_ns),
+        ])
+        .start(tracer);
+    let mut state = Open {
+        span,
+        start,
+        events: 0,
+    };
+    add(&mut state, &drain);
+    match end {
+        EndAt::Init => finish(state, init, false),
+        EndAt::Ready => *open = Some(state),
+    }
+}
+
+/// Marks the application ready: ends the startup span opened with
+/// [`EndAt::Ready`], with the records made since init. Does nothing
+/// otherwise; safe to call more than once.
+pub fn ready() {
+    let state = OPEN.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(mut state) = state {
+        let drain = super::drain();
+        add(&mut state, &drain);
+        let at = drain.at.unwrap_or_else(SystemTime::now);
+        finish(state, at, true);
+    }
+}
+
+fn finish(mut state: Open, at: SystemTime, ready: bool) {
+    // Records that raced the first drain.
+    super::close();
+    let drain = super::drain();
+    add(&mut state, &drain);
+    if drain.dropped > 0 {
+        state.span.add_event_with_timestamp(
+            format!("{} startup events dropped", drain.dropped),
+            at,
+            vec![KeyValue::new(DROPPED_COUNT, drain.dropped as i64)],
+        );
+        tracing::warn!(
+            target: "buildtrace",
+            dropped = drain.dropped,
+            capacity = super::capacity(),
+            "the startup ring was full: {} startup events were dropped; build with a larger BUILDTRACE_STARTUP_CAPACITY",
+            drain.dropped
+        );
+    }
+    state
+        .span
+        .set_attribute(KeyValue::new(EVENT_COUNT, state.events as i64));
+    state
+        .span
+        .set_attribute(KeyValue::new(DROPPED_COUNT, drain.dropped as i64));
+    if ready {
+        state
+            .span
+            .set_attribute(KeyValue::new(TO_READY_MS, millis(state.start, at)));
+    }
+    state.span.end_with_timestamp(at);
+}
+
+fn add(state: &mut Open, drain: &Drain) {
+    for d in &drain.events {
+        let (name, attributes) = event(d);
+        state
+            .span
+            .add_event_with_timestamp(name, d.time, attributes);
+        state.events += 1;
+    }
+}
+
+fn event(d: &Drained) -> (std::borrow::Cow<'static, str>, Vec<KeyValue>) {
+    let e = &d.event;
+    let mut attributes = Vec::with_capacity(e.attrs().len() + 3);
+    let mut name: std::borrow::Cow<'static, str> = e.name.into();
+    if let Origin::Tracing(metadata) = e.origin {
+        attributes.push(KeyValue::new("level", metadata.level().as_str()));
+        attributes.push(KeyValue::new("target", metadata.target()));
+    }
+    for (key, value) in e.attrs() {
+        // A tracing event is named by its message, as tracing-opentelemetry
+        // names the events it records.
+        if matches!(e.origin, Origin::Tracing(_)) && *key == "message" {
+            name = value.to_string().into();
+            continue;
+        }
+        attributes.push(KeyValue::new(*key, otel_value(value)));
+    }
+    attributes.push(KeyValue::new("thread.id", i64::from(e.thread)));
+    if e.attrs_dropped > 0 {
+        attributes.push(KeyValue::new(
+            "buildtrace.attrs_dropped",
+            i64::from(e.attrs_dropped),
+        ));
+    }
+    (name, attributes)
+}
+
+fn otel_value(v: &Value) -> OtelValue {
+    match *v {
+        Value::I64(i) => OtelValue::I64(i),
+        Value::U64(u) => {
+            i64::try_from(u).map_or_else(|_| OtelValue::from(u.to_string()), OtelValue::I64)
+        }
+        Value::F64(f) => OtelValue::F64(f),
+        Value::Bool(b) => OtelValue::Bool(b),
+        Value::Static(s) => OtelValue::from(s),
+        Value::Str(s) => OtelValue::from(s.to_string()),
+        Value::Empty => OtelValue::from(""),
+    }
+}
+
+fn millis(from: SystemTime, to: SystemTime) -> f64 {
+    to.duration_since(from)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
