@@ -15,3 +15,7 @@ cargo test --all-features
 
 echo "== cargo test (default features only: the runtime as most users build it)"
 cargo test --lib
+
+echo "== loom models of the startup ring (bounded preemptions)"
+RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
+  CARGO_TARGET_DIR=target/loom cargo test --release --lib loom_models

@@ -212,6 +212,23 @@ impl<T: Copy, const N: usize> Ring<T, N> {
         }
     }
 
+    /// How many values wait in the ring (a snapshot: racing pushes and pops
+    /// may change it at once).
+    #[cfg(not(loom))]
+    pub(crate) fn len(&self) -> usize {
+        let (tail, head) = (
+            self.tail.0.load(Ordering::SeqCst),
+            self.head.0.load(Ordering::SeqCst),
+        );
+        let (ti, tl) = self.split(tail);
+        let (hi, hl) = self.split(head);
+        if hl == tl {
+            hi.saturating_sub(ti)
+        } else {
+            (N - ti + hi).min(N)
+        }
+    }
+
     /// How many pushes failed because the ring was full, since it was made.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -7,26 +7,28 @@ pub const MAX_ATTRS: usize = 4;
 /// Bytes of text a record keeps inline per string value; longer text is cut
 /// on a character boundary and shown with a trailing `…`.
 pub const INLINE_STR_LEN: usize = 30;
+/// Bytes of a captured `tracing` event's message a record keeps.
+pub const MESSAGE_LEN: usize = 94;
 
-/// A string copied into the record, truncated to [`INLINE_STR_LEN`] bytes.
+/// A string copied into the record, truncated to `N` bytes.
 #[derive(Clone, Copy)]
-pub struct InlineStr {
+pub struct InlineStr<const N: usize = INLINE_STR_LEN> {
     len: u8,
     truncated: bool,
-    bytes: [u8; INLINE_STR_LEN],
+    bytes: [u8; N],
 }
 
-impl InlineStr {
+impl<const N: usize> InlineStr<N> {
     /// An empty string.
-    pub const EMPTY: InlineStr = InlineStr {
+    pub const EMPTY: InlineStr<N> = InlineStr {
         len: 0,
         truncated: false,
-        bytes: [0; INLINE_STR_LEN],
+        bytes: [0; N],
     };
 
-    /// Copies `s`, cut at [`INLINE_STR_LEN`] bytes on a character boundary.
+    /// Copies `s`, cut at `N` bytes on a character boundary.
     #[inline]
-    pub fn new(s: &str) -> InlineStr {
+    pub fn new(s: &str) -> InlineStr<N> {
         let mut out = InlineStr::EMPTY;
         out.push(s);
         out
@@ -37,7 +39,7 @@ impl InlineStr {
             return;
         }
         let at = self.len as usize;
-        let room = INLINE_STR_LEN - at;
+        let room = N - at;
         let mut take = s.len().min(room);
         while !s.is_char_boundary(take) {
             take -= 1;
@@ -59,14 +61,14 @@ impl InlineStr {
     }
 }
 
-impl fmt::Write for InlineStr {
+impl<const N: usize> fmt::Write for InlineStr<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.push(s);
         Ok(())
     }
 }
 
-impl fmt::Display for InlineStr {
+impl<const N: usize> fmt::Display for InlineStr<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())?;
         if self.truncated {
@@ -76,7 +78,7 @@ impl fmt::Display for InlineStr {
     }
 }
 
-impl fmt::Debug for InlineStr {
+impl<const N: usize> fmt::Debug for InlineStr<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.to_string(), f)
     }
@@ -166,8 +168,8 @@ impl fmt::Display for Value {
 pub enum Origin {
     /// `buildtrace::startup!`.
     Macro,
-    /// A `tracing` event captured before init; the message is the first
-    /// attribute, keyed `message`.
+    /// A `tracing` event captured before init; its message is
+    /// [`Event::message`].
     #[cfg(feature = "otel")]
     Tracing(&'static tracing_core::Metadata<'static>),
 }
@@ -189,6 +191,8 @@ pub struct Event {
     pub attrs_dropped: u8,
     len: u8,
     attrs: [(&'static str, Value); MAX_ATTRS],
+    /// The message of a captured `tracing` event (empty otherwise).
+    pub message: InlineStr<MESSAGE_LEN>,
 }
 
 impl Event {
@@ -201,6 +205,7 @@ impl Event {
             attrs_dropped: 0,
             len: 0,
             attrs: [("", Value::Empty); MAX_ATTRS],
+            message: InlineStr::EMPTY,
         }
     }
 

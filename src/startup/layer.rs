@@ -282,9 +282,17 @@ impl tracing_core::field::Visit for Fields<'_> {
         self.0.push(field.name(), Value::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            let _ = self.0.message.write_str(value);
+            return;
+        }
         self.0.push(field.name(), Value::Str(InlineStr::new(value)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.0.message, "{value:?}");
+            return;
+        }
         let mut text = InlineStr::EMPTY;
         let _ = write!(text, "{value:?}");
         self.0.push(field.name(), Value::Str(text));

@@ -34,7 +34,7 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
-pub use event::{Event, InlineStr, Origin, Value, INLINE_STR_LEN, MAX_ATTRS};
+pub use event::{Event, InlineStr, Origin, Value, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -179,6 +179,11 @@ pub fn close() {
 /// Records attempted after [`close`].
 pub fn late() -> u64 {
     LATE.load(Ordering::Relaxed)
+}
+
+/// How many records wait in the ring right now (a snapshot).
+pub fn pending() -> usize {
+    RING.len()
 }
 
 /// The ring's capacity.

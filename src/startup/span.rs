@@ -146,16 +146,13 @@ fn event(d: &Drained) -> (std::borrow::Cow<'static, str>, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(e.attrs().len() + 3);
     let mut name: std::borrow::Cow<'static, str> = e.name.into();
     if let Origin::Tracing(metadata) = e.origin {
+        // Named by its message, as tracing-opentelemetry names the events
+        // it records.
+        name = e.message.to_string().into();
         attributes.push(KeyValue::new("level", metadata.level().as_str()));
         attributes.push(KeyValue::new("target", metadata.target()));
     }
     for (key, value) in e.attrs() {
-        // A tracing event is named by its message, as tracing-opentelemetry
-        // names the events it records.
-        if matches!(e.origin, Origin::Tracing(_)) && *key == "message" {
-            name = value.to_string().into();
-            continue;
-        }
         attributes.push(KeyValue::new(*key, otel_value(value)));
     }
     attributes.push(KeyValue::new("thread.id", i64::from(e.thread)));
