@@ -15,7 +15,7 @@
 //!
 //! The ring holds [`CAPACITY`] records (set at build time with the
 //! `BUILDTRACE_STARTUP_CAPACITY` environment variable; default 512), of
-//! [`SLOT_BYTES`] bytes each: 128 KiB by default, zero-initialised, so it
+//! [`SLOT_BYTES`] (336) bytes each: 168 KiB by default, zero-initialised, so it
 //! lives in `.bss` and costs nothing in the binary or in memory until
 //! written. Each 4 KiB page costs one page fault when first written (a 16th
 //! of the records pay it); [`prefault`] pays them all at once, up front.
@@ -258,4 +258,14 @@ macro_rules! startup {
             &[$((stringify!($($key).+), $crate::startup::Value::from($value))),*],
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_documented_memory_is_the_real_one() {
+        // The module docs state the size of a slot and of the default ring.
+        assert_eq!(super::SLOT_BYTES, 336);
+        assert_eq!(super::SLOT_BYTES * super::CAPACITY, 172_032);
+    }
 }
