@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy (warnings denied)"
+echo "== cargo clippy (warnings denied), all features and none"
 cargo clippy --all-features --all-targets -- -D warnings
+cargo clippy --no-default-features --lib -- -D warnings
 
 echo "== cargo test (all features)"
 cargo test --all-features

@@ -126,7 +126,15 @@ impl<T: Copy, const N: usize> Ring<T, N> {
 
     /// Appends `value`, or counts it as dropped when the ring is full.
     /// Returns whether it was kept.
+    #[inline]
     pub(crate) fn push(&self, value: T) -> bool {
+        self.push_with(|| value)
+    }
+
+    /// Appends the value `make` returns, building it straight into its slot;
+    /// `make` is not called when the ring is full.
+    #[inline]
+    pub(crate) fn push_with(&self, make: impl FnOnce() -> T) -> bool {
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
             let (index, _) = self.split(head);
@@ -143,7 +151,7 @@ impl<T: Copy, const N: usize> Ring<T, N> {
                         // SAFETY: winning the CAS for position `head` while the
                         // slot's stamp was `head` makes this producer the only
                         // accessor of the slot until it publishes the next stamp.
-                        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+                        slot.value.with_mut(|v| unsafe { (*v).write(make()) });
                         slot.stamp
                             .store(head.wrapping_add(1).wrapping_sub(index), Ordering::Release);
                         return true;

@@ -98,19 +98,26 @@ pub fn record(name: &'static str, attrs: &[(&'static str, Value)]) {
         LATE.fetch_add(1, Ordering::Relaxed);
         return;
     }
-    let mut event = Event::new(name, clock::ticks(), thread_number(), Origin::Macro);
-    for &(k, v) in attrs {
-        event.push(k, v);
-    }
-    push(event);
+    clock::ensure_first_anchor();
+    let ticks = clock::ticks();
+    let thread = thread_number();
+    RING.push_with(|| {
+        let mut event = Event::new(name, ticks, thread, Origin::Macro);
+        for &(k, v) in attrs {
+            event.push(k, v);
+        }
+        event
+    });
 }
 
+#[cfg_attr(not(feature = "otel"), allow(dead_code))]
 #[inline]
 pub(crate) fn push(event: Event) {
     clock::ensure_first_anchor();
     RING.push(event);
 }
 
+#[cfg_attr(not(feature = "otel"), allow(dead_code))]
 pub(crate) fn closed() -> bool {
     CLOSED.load(Ordering::Relaxed)
 }
