@@ -11,6 +11,9 @@ echo "== cargo clippy (warnings denied), all features and none"
 cargo clippy --all-features --all-targets -- -D warnings
 cargo clippy --no-default-features --lib -- -D warnings
 
+echo "== cargo doc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps --quiet
+
 echo "== cargo test (all features)"
 cargo test --all-features
 

@@ -36,6 +36,15 @@
 //!
 //! Offline: `buildtrace inspect ./target/release/app` (or `--json`, `--env`).
 //!
+//! # Startup events
+//!
+//! [`startup!`] records a milestone into a static, lock-free ring in a few
+//! nanoseconds, from any thread, before any exporter exists;
+//! [`startup::layer::install`] captures pre-init `tracing` events into the
+//! same ring and hands over to the final layer exactly once. At init,
+//! [`startup::span::begin`] turns the ring into a `startup` span that starts
+//! when the process started. See [the `startup` module](mod@startup).
+//!
 //! # Feature flags
 //!
 //! | feature | default | what it adds |

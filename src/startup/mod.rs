@@ -24,7 +24,7 @@
 //! counted exactly, and the drain reports them as one "N startup events
 //! dropped" event and one warning.
 //!
-//! After the startup span has ended, [`startup!`] records nothing and costs
+//! After the startup span has ended, [`startup!`](crate::startup!) records nothing and costs
 //! one atomic load.
 
 pub(crate) mod clock;
