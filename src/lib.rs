@@ -76,6 +76,8 @@
 
 pub mod attributes;
 mod build_id;
+#[cfg(feature = "otel")]
+pub mod config;
 #[doc(hidden)]
 pub mod embed;
 pub mod provenance;
