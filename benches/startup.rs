@@ -107,8 +107,7 @@ fn startup(c: &mut Criterion) {
     });
 
     // Pre-init tracing: the capturing layer as the global subscriber.
-    let handover =
-        buildtrace::startup::layer::install().expect("the bench sets no other subscriber");
+    buildtrace::startup::layer::install().expect("the bench sets no other subscriber");
     g.bench_function(
         "pre-init tracing::info! with 2 fields (capturing layer)",
         |b| {
@@ -157,7 +156,6 @@ fn startup(c: &mut Criterion) {
         );
     });
     g.finish();
-    drop(handover);
     let _ = provider.shutdown();
 }
 

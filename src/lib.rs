@@ -78,8 +78,14 @@ pub mod attributes;
 mod build_id;
 #[cfg(feature = "otel")]
 pub mod config;
+#[cfg(all(feature = "init", not(loom)))]
+mod diagnostics;
 #[doc(hidden)]
 pub mod embed;
+#[cfg(all(feature = "init", not(loom)))]
+mod export;
+#[cfg(all(feature = "init", not(loom)))]
+pub mod pipeline;
 pub mod provenance;
 mod ring;
 #[cfg(not(loom))]
@@ -99,6 +105,8 @@ mod resource;
 pub use build_id::{gnu_build_id, read_gnu_build_id};
 #[cfg(any(feature = "otel", feature = "inspect"))]
 pub use build_id::{htlhash, htlhash_of_file};
+#[cfg(all(feature = "init", not(loom)))]
+pub use pipeline::{init, try_init, Builder, Guard, InitError};
 pub use provenance::{Record, Value};
 #[cfg(feature = "otel")]
 pub use resource::ProvenanceDetector;

@@ -36,7 +36,7 @@ fn callsites_hit_before_any_subscriber_are_not_silenced() {
     probe("no subscriber");
     probe_in_span("no subscriber");
 
-    let handover = buildtrace::startup::layer::install().unwrap();
+    buildtrace::startup::layer::install().unwrap();
     probe("pre-init");
     probe_in_span("pre-init");
     assert_eq!(
@@ -51,7 +51,8 @@ fn callsites_hit_before_any_subscriber_are_not_silenced() {
         .with_max_events_per_span(buildtrace::startup::capacity() as u32 + 16)
         .build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("test"));
-    handover
+    buildtrace::startup::layer::take_installed()
+        .expect("installed above")
         .complete(otel)
         .unwrap_or_else(|_| panic!("second handover"));
     probe_in_span("final");

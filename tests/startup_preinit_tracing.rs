@@ -34,7 +34,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Received {
 
 #[test]
 fn pre_init_events_are_captured_and_handed_over_exactly_once() {
-    let handover = buildtrace::startup::layer::install().expect("no other global subscriber");
+    buildtrace::startup::layer::install().expect("no other global subscriber");
     tracing::info!(port = 8080, tls = false, "listener bound");
     buildtrace::startup!("config.loaded", entries = 3);
     tracing::debug!("below the pre-init level: not captured");
@@ -74,7 +74,8 @@ fn pre_init_events_are_captured_and_handed_over_exactly_once() {
     while buildtrace::startup::pending() < 50 {
         std::thread::yield_now();
     }
-    handover
+    buildtrace::startup::layer::take_installed()
+        .expect("installed above")
         .complete(otel)
         .unwrap_or_else(|_| panic!("second handover"));
     span::begin(&tracer, EndAt::Init);

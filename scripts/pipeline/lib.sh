@@ -27,19 +27,20 @@ pipeline_die() {
 	exit 1
 }
 
-# Go >= 1.21 suffices: it fetches the 1.26 toolchain these modules declare
-# from the module proxy by itself (unless GOTOOLCHAIN=local).
+# The pinned modules declare Go 1.26. An older Go >= 1.21 downloads that
+# toolchain through the module proxy by itself, unless GOTOOLCHAIN=local.
 pipeline_require_go() {
-	local v
+	local v minor
 	if ! command -v go >/dev/null 2>&1; then
 		printf '%s\n' \
-			"Go >= 1.21 is required (Go 1.26 is what the pinned modules use; newer Go fetches it itself)." \
+			"Go >= 1.26 is required (or Go >= 1.21 allowed to fetch it: GOTOOLCHAIN=auto, the default)." \
 			"Install it: apt-get install golang-go (Debian >= 13, Ubuntu >= 24.04), or see https://go.dev/dl" >&2
 		exit 2
 	fi
 	v=$(cd / && go env GOVERSION)
-	if [[ $v =~ ^go1\.([0-9]+) ]] && ((BASH_REMATCH[1] < 21)); then
-		printf '%s\n' "$v is too old: Go >= 1.21 is required: see https://go.dev/dl" >&2
+	minor=$(sed -n 's/^go1\.\([0-9]*\).*/\1/p' <<<"$v")
+	if [[ -n $minor ]] && { ((minor < 21)) || { ((minor < 26)) && [[ $(cd / && go env GOTOOLCHAIN) == local ]]; }; }; then
+		printf '%s\n' "$v cannot build these modules: Go >= 1.26 is required (or Go >= 1.21 with GOTOOLCHAIN=auto); see https://go.dev/dl" >&2
 		exit 2
 	fi
 }

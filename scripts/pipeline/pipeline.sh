@@ -15,6 +15,9 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The header comment above is the help text.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
 cmd=${1:-}
 dir=${2:-${PIPELINE_DIR:-${TMPDIR:-/tmp}/buildtrace-pipeline-$(id -u)}}
 timeout=${PIPELINE_START_TIMEOUT:-60}
@@ -76,7 +79,7 @@ pick_ports() {
 	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range
 	hi=$((eph - 1))
 	((hi - lo >= 1000)) || lo=10000
-	used=$(awk 'NR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
+	used=$(awk 'FNR > 1 { n = split($2, a, ":"); print a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || true)
 	for p in $used; do taken[$((16#$p))]=1; done
 	PORTS=()
 	while ((${#PORTS[@]} < n)); do
@@ -213,7 +216,7 @@ stop)
 	;;
 status) status ;;
 *)
-	sed -n '2,14p' "$0" >&2
+	usage >&2
 	exit 2
 	;;
 esac

@@ -11,13 +11,16 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The header comment above is the help text.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
 HEARTBEAT=${PIPELINE_HEARTBEAT_SECS:-20}
 
 case "${1:-}" in
 '') mode=build ;;
 --print-paths) mode=print ;;
 -h | --help)
-	sed -n '2,10p' "$0"
+	usage
 	exit 0
 	;;
 *) pipeline_die "unknown argument: $1 (try --help)" ;;
@@ -77,7 +80,9 @@ step() {
 	shift 2
 	printf '==> %s\n' "$label"
 	(
-		while sleep "$HEARTBEAT"; do
+		# sleep's output goes nowhere, so one left behind when the loop is
+		# killed cannot hold a pipe (setup.sh | tee ...) open.
+		while sleep "$HEARTBEAT" >/dev/null 2>&1; do
 			printf '    ... still working (%s): %s log lines, last: %.90s\n' \
 				"$(pipeline_fmt_secs $((SECONDS - t0)))" "$(wc -l <"$log")" "$(tail -n 1 "$log")"
 		done
@@ -98,20 +103,22 @@ echo "Building the OpenTelemetry Collector and Jaeger into $PIPELINE_KEY_DIR"
 echo "(from scratch this takes 10-20 minutes on 2 cores; later runs use the cache)"
 
 # --- OpenTelemetry Collector -------------------------------------------------
+# The steps run in subshells, in an `||` context where set -e is off: chain with &&.
+#
+# `go mod tidy` (run by ocb) also loads the tests of every component, and
+# fileexporter's tests import otlpencodingextension, whose module zip the proxy
+# reachable here refuses (403). -e lets tidy record what it can; the collector
+# itself never imports that module, so the build is unaffected.
 ocb_generate() (
-	cd "$build"
-	# `go mod tidy` (run by ocb) also loads the tests of every component, and
-	# fileexporter's tests import otlpencodingextension, whose module zip the
-	# proxy reachable here refuses (403). -e lets tidy record what it can; the
-	# collector itself never imports that module, so the build is unaffected.
-	GOFLAGS="$GOFLAGS -e" "$GOBIN/builder" --config "$PIPELINE_HERE/builder-config.yaml" \
-		--skip-compilation --verbose
+	cd "$build" &&
+		GOFLAGS="$GOFLAGS -e" "$GOBIN/builder" --config "$PIPELINE_HERE/builder-config.yaml" \
+			--skip-compilation --verbose
 )
 # Same flags as ocb's own compile step; run by us so `-v` streams progress
 # (ocb buffers the go command's output until it ends).
 otelcol_build() (
-	cd "$build/otelcol-src"
-	go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_BIN.tmp" .
+	cd "$build/otelcol-src" &&
+		go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_BIN.tmp" .
 )
 step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION)" "$logs/1-ocb-install.log" \
 	go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION"
@@ -137,14 +144,14 @@ jgomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' "$logs/4-jaeger
 	     /^replace / { print }' "$jgomod" | grep -v '=>[[:space:]]*\.' || true
 } >"$jdir/go.mod"
 jaeger_get() (
-	cd "$jdir"
-	go get -v "$JAEGER_MODULE/cmd/jaeger@$JAEGER_REF"
+	cd "$jdir" &&
+		go get -v "$JAEGER_MODULE/cmd/jaeger@$JAEGER_REF"
 )
 jaeger_build() (
-	cd "$jdir"
-	go build -v -trimpath -o "$JAEGER_BIN.tmp" \
-		-ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" \
-		"$JAEGER_MODULE/cmd/jaeger"
+	cd "$jdir" &&
+		go build -v -trimpath -o "$JAEGER_BIN.tmp" \
+			-ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" \
+			"$JAEGER_MODULE/cmd/jaeger"
 )
 step "resolve Jaeger's dependencies" "$logs/5-jaeger-get.log" jaeger_get
 step "compile jaeger ($JAEGER_RELEASE)" "$logs/6-jaeger-build.log" jaeger_build

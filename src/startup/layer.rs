@@ -87,19 +87,28 @@ pub fn layer<S>(level: LevelFilter) -> (PreInitLayer<S>, Handover<S>) {
     )
 }
 
+static INSTALLED: std::sync::Mutex<Option<Handover<tracing_subscriber::Registry>>> =
+    std::sync::Mutex::new(None);
+
 /// Installs the global `tracing` subscriber: a registry with the pre-init
-/// layer (capturing `INFO` and more severe). Call it first thing in `main`.
+/// layer (capturing `INFO` and more severe). Call it first thing in `main`;
+/// `buildtrace::init` completes the handover. (Without `init`, take the
+/// handover with [`take_installed`].)
 ///
 /// # Errors
 /// When a global subscriber is already set.
-pub fn install(
-) -> Result<Handover<tracing_subscriber::Registry>, tracing_core::dispatcher::SetGlobalDefaultError>
-{
+pub fn install() -> Result<(), tracing_core::dispatcher::SetGlobalDefaultError> {
     use tracing_subscriber::layer::SubscriberExt;
     let (layer, handover) = layer(LevelFilter::INFO);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))?;
-    Ok(handover)
+    *INSTALLED.lock().unwrap_or_else(|e| e.into_inner()) = Some(handover);
+    Ok(())
+}
+
+/// The handover of the capture [`install`] set up; `Some` once.
+pub fn take_installed() -> Option<Handover<tracing_subscriber::Registry>> {
+    INSTALLED.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 impl<S: Subscriber> Handover<S> {
@@ -239,6 +248,17 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             return Some(self as *const Self as *const ());
+        }
+        // tracing-subscriber asks whether a layer is an `Option::None` by
+        // downcasting to a private marker type; the switch never is, whatever
+        // the final layer's outermost part. An empty `Option` layer answers
+        // for exactly that marker (and its own type), which identifies it.
+        let none: Option<tracing_subscriber::layer::Identity> = None;
+        // SAFETY: only whether a pointer is returned is looked at.
+        let asks_if_none = unsafe { <_ as Layer<S>>::downcast_raw(&none, id) }.is_some()
+            && id != TypeId::of::<Option<tracing_subscriber::layer::Identity>>();
+        if asks_if_none {
+            return None;
         }
         // SAFETY: the final layer is written once and never replaced or
         // dropped while this layer lives, so a pointer into it stays valid

@@ -1,0 +1,268 @@
+//! Export that never hurts the host.
+//!
+//! The OTLP exporters need a Tokio reactor; the application may have none,
+//! one with a single worker, or be shutting down inside a task. So
+//! buildtrace runs its exporters on a runtime of its own, on one dedicated
+//! thread ([`ExportRuntime`]), whatever the application does. The SDK's batch
+//! processor (its own thread, bounded queue) hands batches to [`Resilient`],
+//! which runs each export on that runtime with:
+//!
+//! - a deadline per attempt, so a black-holed collector cannot hold a batch;
+//! - retries with exponential backoff for a window (60 s by default), so a
+//!   collector that comes up late still receives the startup span;
+//! - shutdown awareness: once the guard is dropped, waiting stops, a last
+//!   attempt is bounded by the shutdown deadline, and the runtime is torn
+//!   down on its own thread, never inside the application's runtime;
+//! - one warning when the collector cannot be reached, and one count of the
+//!   spans that were not delivered, instead of a log line per failure.
+
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A Tokio runtime on a thread of its own.
+pub(crate) struct ExportRuntime {
+    handle: tokio::runtime::Handle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: std::sync::mpsc::Receiver<()>,
+}
+
+impl fmt::Debug for ExportRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportRuntime").finish_non_exhaustive()
+    }
+}
+
+impl ExportRuntime {
+    pub(crate) fn start() -> std::io::Result<ExportRuntime> {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopped_tx, stopped) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("buildtrace-export".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = handle_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = handle_tx.send(Ok(runtime.handle().clone()));
+                runtime.block_on(async {
+                    let _ = stop_rx.await;
+                });
+                // Whatever is still running (an export stuck on a black hole) is
+                // cancelled here, on this thread, not in the application's.
+                runtime.shutdown_background();
+                let _ = stopped_tx.send(());
+            })?;
+        let handle = handle_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the export thread died while starting"))??;
+        Ok(ExportRuntime {
+            handle,
+            stop: Some(stop),
+            stopped,
+        })
+    }
+
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+
+    /// Stops the runtime, waiting at most `within` for its thread.
+    pub(crate) fn shutdown(&mut self, within: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+            let _ = self.stopped.recv_timeout(within);
+        }
+    }
+}
+
+impl Drop for ExportRuntime {
+    fn drop(&mut self) {
+        self.shutdown(Duration::from_millis(100));
+    }
+}
+
+/// Retry policy and deadlines.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy {
+    /// How long a batch is retried before its spans are counted as lost.
+    pub(crate) retry_window: Duration,
+    /// The first backoff; doubled after each failure.
+    pub(crate) initial_backoff: Duration,
+    /// The longest backoff.
+    pub(crate) max_backoff: Duration,
+    /// The deadline of one attempt.
+    pub(crate) attempt_timeout: Duration,
+}
+
+/// Shared between the exporter and the guard.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Set when the guard starts shutting down: stop waiting.
+    stopping: AtomicBool,
+    deadline: Mutex<Option<Instant>>,
+    wake: tokio::sync::Notify,
+    warned: AtomicBool,
+    last_error: Mutex<Option<String>>,
+    /// Spans given up on.
+    pub(crate) lost_spans: AtomicU64,
+    /// Batches delivered.
+    pub(crate) delivered_batches: AtomicU64,
+    /// Attempts that failed.
+    pub(crate) failed_attempts: AtomicU64,
+}
+
+impl State {
+    /// Stops all waiting: later attempts are bounded by `deadline`.
+    pub(crate) fn begin_shutdown(&self, deadline: Instant) {
+        *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some(deadline);
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+
+    /// The one line to print at shutdown, if spans were lost.
+    pub(crate) fn shutdown_report(&self) -> Option<String> {
+        let lost = self.lost_spans.load(Ordering::Relaxed);
+        if lost == 0 {
+            return None;
+        }
+        Some(if self.warned.load(Ordering::Relaxed) {
+            format!("{lost} spans could not be delivered to the OTLP collector")
+        } else {
+            let error = self
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .unwrap_or_default();
+            format!("cannot deliver spans to the OTLP collector at {error}; {lost} spans were not delivered")
+        })
+    }
+
+    fn shutdown_deadline(&self) -> Option<Instant> {
+        *self.deadline.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An exporter made resilient: see the module docs.
+pub(crate) struct Resilient<E> {
+    inner: Arc<E>,
+    runtime: tokio::runtime::Handle,
+    policy: Policy,
+    state: Arc<State>,
+    /// Where the spans go, for the one warning (no credentials: the
+    /// configured endpoint never carries headers).
+    target: String,
+}
+
+impl<E> fmt::Debug for Resilient<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resilient")
+            .field("target", &self.target)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E> Resilient<E> {
+    pub(crate) fn new(
+        inner: E,
+        runtime: tokio::runtime::Handle,
+        policy: Policy,
+        state: Arc<State>,
+        target: String,
+    ) -> Self {
+        Resilient {
+            inner: Arc::new(inner),
+            runtime,
+            policy,
+            state,
+            target,
+        }
+    }
+}
+
+impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        let inner = self.inner.clone();
+        let state = self.state.clone();
+        let policy = self.policy;
+        let target = self.target.clone();
+        let task = self.runtime.spawn(async move {
+            let spans = batch.len() as u64;
+            let give_up_at = Instant::now() + policy.retry_window;
+            let mut backoff = policy.initial_backoff;
+            loop {
+                let stopping = state.stopping.load(Ordering::SeqCst);
+                let timeout = match (stopping, state.shutdown_deadline()) {
+                    (true, Some(deadline)) => deadline.saturating_duration_since(Instant::now()).min(policy.attempt_timeout),
+                    _ => policy.attempt_timeout,
+                };
+                let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
+                    Ok(Ok(())) => {
+                        state.delivered_batches.fetch_add(1, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => format!("no answer within {} ms", timeout.as_millis()),
+                };
+                state.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                *state.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{target}: {error}"));
+                // During shutdown the guard says it once, with the count.
+                if !state.stopping.load(Ordering::SeqCst) && !state.warned.swap(true, Ordering::Relaxed) {
+                    crate::diagnostics::warn(&format!(
+                        "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
+                         keeping spans in a bounded queue",
+                        policy.retry_window.as_secs()
+                    ));
+                }
+                if state.stopping.load(Ordering::SeqCst) || Instant::now() + backoff > give_up_at {
+                    state.lost_spans.fetch_add(spans, Ordering::Relaxed);
+                    return Err(OTelSdkError::InternalFailure(error));
+                }
+                // Wait, unless the guard starts shutting down meanwhile;
+                // then make one last, bounded attempt.
+                let wake = state.wake.notified();
+                tokio::pin!(wake);
+                wake.as_mut().enable();
+                if !state.stopping.load(Ordering::SeqCst) {
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = &mut wake => {}
+                    }
+                }
+                backoff = (backoff * 2).min(policy.max_backoff);
+            }
+        });
+        async move {
+            task.await.unwrap_or_else(|_| {
+                Err(OTelSdkError::InternalFailure(
+                    "export cancelled at shutdown".into(),
+                ))
+            })
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.set_resource(resource);
+        }
+    }
+}

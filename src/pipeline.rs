@@ -1,0 +1,491 @@
+//! One call in `main`: provenance as resource, OTLP export, the `tracing`
+//! stack, the hand-over from the pre-init capture and the startup span.
+//!
+//! ```no_run
+//! let _guard = buildtrace::init();
+//! tracing::info_span!("work").in_scope(|| tracing::info!("traced"));
+//! // dropping the guard flushes, within its shutdown bound
+//! ```
+//!
+//! Configuration comes from the environment as the OpenTelemetry
+//! specification defines it (see [`config`](crate::config)), with code set
+//! through [`Builder`] taking precedence.
+
+use crate::config::{self, Config, ExporterKind, Protocol};
+use crate::export::{ExportRuntime, Policy, Resilient, State};
+use crate::startup::span::EndAt;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing_subscriber::Layer as _;
+
+/// Default bound on how long dropping the [`Guard`] may take.
+pub const SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(2);
+/// Default time a batch is retried while the collector is unreachable.
+pub const RETRY_WINDOW_DEFAULT: Duration = Duration::from_secs(60);
+/// Crates whose own logs never enter telemetry: the exporter's transport
+/// and the SDK. Exporting their logs would feed the pipeline with itself.
+pub const EXCLUDED_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "tower_http",
+    "reqwest",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+];
+
+/// Why [`try_init`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// The export thread could not be started.
+    Runtime(std::io::Error),
+    /// The OTLP exporter could not be built from the configuration.
+    Exporter(String),
+    /// The transport the configuration asks for was not compiled in.
+    TransportDisabled(&'static str),
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::Runtime(e) => write!(f, "cannot start the export thread: {e}"),
+            InitError::Exporter(e) => write!(f, "cannot build the OTLP exporter: {e}; check OTEL_EXPORTER_OTLP_* settings"),
+            InitError::TransportDisabled(feature) => write!(
+                f,
+                "this OTLP protocol needs buildtrace's `{feature}` feature; enable it or choose another protocol"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InitError {}
+
+/// Configures [`init`]; every setting overrides the environment.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    overrides: config::Overrides,
+    attributes: Vec<KeyValue>,
+    console_logs: bool,
+    end_at: EndAt,
+    shutdown_timeout: Duration,
+    retry_window: Duration,
+    filter: Option<String>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            overrides: config::Overrides::default(),
+            attributes: Vec::new(),
+            console_logs: false,
+            end_at: EndAt::Init,
+            shutdown_timeout: SHUTDOWN_TIMEOUT_DEFAULT,
+            retry_window: RETRY_WINDOW_DEFAULT,
+            filter: None,
+        }
+    }
+}
+
+impl Builder {
+    /// `service.name`, over `OTEL_SERVICE_NAME` and the package name.
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.overrides.service_name = Some(name.into());
+        self
+    }
+
+    /// The OTLP endpoint, over `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`. Used as
+    /// given (for HTTP, the full URL of the traces path).
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.overrides.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The OTLP protocol, over `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`.
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.overrides.protocol = Some(protocol);
+        self
+    }
+
+    /// A resource attribute, over `OTEL_RESOURCE_ATTRIBUTES` and provenance.
+    pub fn with_resource_attribute(
+        mut self,
+        key: impl Into<opentelemetry::Key>,
+        value: impl Into<opentelemetry::Value>,
+    ) -> Self {
+        self.attributes.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// Also print `tracing` events to standard error, for people.
+    pub fn with_console_logs(mut self, on: bool) -> Self {
+        self.console_logs = on;
+        self
+    }
+
+    /// Keep the startup span open until [`ready`](crate::ready) is called.
+    pub fn with_ready_signal(mut self) -> Self {
+        self.end_at = EndAt::Ready;
+        self
+    }
+
+    /// The most dropping the [`Guard`] may take (default 2 s).
+    pub fn with_shutdown_timeout(mut self, bound: Duration) -> Self {
+        self.shutdown_timeout = bound;
+        self
+    }
+
+    /// How long a batch is retried while the collector is unreachable
+    /// (default 60 s).
+    pub fn with_retry_window(mut self, window: Duration) -> Self {
+        self.retry_window = window;
+        self
+    }
+
+    /// `tracing` filter directives, over `RUST_LOG` (default `info`).
+    pub fn with_filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(directives.into());
+        self
+    }
+
+    /// Initialises telemetry.
+    ///
+    /// # Errors
+    /// See [`InitError`]. A collector that is down is not an error: spans
+    /// wait in a bounded queue and are retried.
+    pub fn try_init(self) -> Result<Guard, InitError> {
+        let started = Instant::now();
+        let (config, warnings) = config::from_env(&self.overrides);
+        for w in &warnings {
+            crate::diagnostics::warn(&w.to_string());
+        }
+        if config.disabled || config.exporter == ExporterKind::None {
+            install_layer(self.human_layer(), &self.filter);
+            crate::startup::close();
+            drop(crate::startup::drain());
+            return Ok(Guard::inert(self.shutdown_timeout, started));
+        }
+
+        let resource = self.resource(&config);
+        let state = Arc::new(State::default());
+        let runtime = ExportRuntime::start().map_err(InitError::Runtime)?;
+        let policy = Policy {
+            retry_window: self.retry_window,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            // The spec's per-export bound applies to each attempt; the retry
+            // window is buildtrace's own, so a late collector still gets
+            // the startup span.
+            attempt_timeout: config.timeout.min(config.batch.export_timeout),
+        };
+        let batch = config.batch.to_sdk();
+        let processor = match config.exporter {
+            ExporterKind::Console => {
+                BatchSpanProcessor::builder(opentelemetry_stdout::SpanExporter::default())
+                    .with_batch_config(batch)
+                    .build()
+            }
+            _ => {
+                let exporter = otlp_exporter(&config, runtime.handle())?;
+                let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
+                let resilient = Resilient::new(
+                    exporter,
+                    runtime.handle().clone(),
+                    policy,
+                    state.clone(),
+                    target,
+                );
+                BatchSpanProcessor::builder(resilient)
+                    .with_batch_config(batch)
+                    .build()
+            }
+        };
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_resource(resource)
+            .with_sampler(config.sampler.to_sdk())
+            // The startup span carries every record of the ring.
+            .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
+            .build();
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        let tracer = provider.tracer_with_scope(
+            opentelemetry::InstrumentationScope::builder("buildtrace")
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        );
+        let otel = tracing_opentelemetry::layer().with_tracer(tracer.clone());
+        install_layer(otel.and_then(self.human_layer()), &self.filter);
+        crate::startup::span::begin(&tracer, self.end_at);
+        Ok(Guard {
+            provider: Some(provider),
+            runtime: Some(runtime),
+            state,
+            shutdown_timeout: self.shutdown_timeout,
+            init_took: started.elapsed(),
+        })
+    }
+
+    /// Initialises telemetry.
+    ///
+    /// # Panics
+    /// When [`try_init`](Self::try_init) fails, with its error.
+    pub fn init(self) -> Guard {
+        self.try_init()
+            .unwrap_or_else(|e| panic!("buildtrace::init failed: {e}"))
+    }
+
+    /// The human-readable layer, or a layer that does nothing. (Not an
+    /// `Option`: `tracing-subscriber` treats a `None` layer specially, which
+    /// a layer installed after the subscriber was built must not trigger.)
+    fn human_layer<S>(&self) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
+    where
+        S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        if self.console_logs {
+            Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        } else {
+            Box::new(tracing_subscriber::layer::Identity::new())
+        }
+    }
+
+    fn resource(&self, config: &Config) -> Resource {
+        let default_name = crate::provenance()
+            .and_then(|r| r.get_str(crate::provenance::keys::SERVICE_NAME))
+            .map(str::to_owned)
+            .or_else(|| {
+                std::env::current_exe()
+                    .ok()?
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "unknown_service".to_owned());
+        let service_name = config.service_name.clone().unwrap_or(default_name);
+        Resource::builder_empty()
+            .with_detector(Box::new(
+                opentelemetry_sdk::resource::TelemetryResourceDetector,
+            ))
+            .with_detector(Box::new(crate::ProvenanceDetector::new()))
+            .with_attributes(
+                config
+                    .resource_attributes
+                    .iter()
+                    .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+            )
+            .with_attributes(self.attributes.iter().cloned())
+            .with_attribute(KeyValue::new(
+                "service.instance.id",
+                uuid::Uuid::new_v4().to_string(),
+            ))
+            .with_service_name(service_name)
+            .build()
+    }
+}
+
+/// Builds the OTLP exporter in the export runtime's context (tonic spawns
+/// its connection task there).
+fn otlp_exporter(
+    config: &Config,
+    runtime: &tokio::runtime::Handle,
+) -> Result<opentelemetry_otlp::SpanExporter, InitError> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let _enter = runtime.enter();
+    match config.protocol {
+        Protocol::Grpc => {
+            #[cfg(feature = "otlp-grpc")]
+            {
+                use opentelemetry_otlp::WithTonicConfig as _;
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (k, v) in config.headers.pairs() {
+                    if let (Ok(k), Ok(v)) = (
+                        k.parse::<tonic::metadata::MetadataKey<tonic::metadata::Ascii>>(),
+                        v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
+                    ) {
+                        metadata.insert(k, v);
+                    }
+                }
+                let mut b = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(config.endpoint.clone())
+                    .with_timeout(config.timeout)
+                    .with_metadata(metadata);
+                if config.compression == config::Compression::Gzip {
+                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+                }
+                b.build().map_err(|e| InitError::Exporter(e.to_string()))
+            }
+            #[cfg(not(feature = "otlp-grpc"))]
+            Err(InitError::TransportDisabled("otlp-grpc"))
+        }
+        Protocol::HttpProtobuf => {
+            #[cfg(feature = "otlp-http")]
+            {
+                use opentelemetry_otlp::WithHttpConfig as _;
+                let mut b = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(config.endpoint.clone())
+                    .with_timeout(config.timeout)
+                    .with_headers(config.headers.pairs().iter().cloned().collect());
+                if config.compression == config::Compression::Gzip {
+                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+                }
+                b.build().map_err(|e| InitError::Exporter(e.to_string()))
+            }
+            #[cfg(not(feature = "otlp-http"))]
+            Err(InitError::TransportDisabled("otlp-http"))
+        }
+    }
+}
+
+/// Hands the pre-init capture over to `layer` (behind the filter), or
+/// installs the global subscriber when no capture was installed.
+fn install_layer<L>(layer: L, filter: &Option<String>)
+where
+    L: tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync + 'static,
+{
+    let layer = env_filter(filter).and_then(layer);
+    match crate::startup::layer::take_installed() {
+        Some(handover) => {
+            if handover.complete(layer).is_err() {
+                crate::diagnostics::warn(
+                    "the pre-init tracing capture was already handed over; keeping that layer",
+                );
+            }
+        }
+        None => {
+            use tracing_subscriber::layer::SubscriberExt as _;
+            let subscriber = tracing_subscriber::registry().with(layer);
+            if tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
+                .is_err()
+            {
+                crate::diagnostics::warn(
+                    "a global tracing subscriber is already set: `tracing` events will not reach OpenTelemetry; \
+                     add buildtrace's layer to that subscriber, or let buildtrace install it",
+                );
+            }
+        }
+    }
+}
+
+fn env_filter(filter: &Option<String>) -> tracing_subscriber::EnvFilter {
+    let directives = filter
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_default();
+    let mut f = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_core::LevelFilter::INFO.into())
+        .parse_lossy(directives);
+    for target in EXCLUDED_TARGETS {
+        if let Ok(d) = format!("{target}=off").parse() {
+            f = f.add_directive(d);
+        }
+    }
+    f
+}
+
+/// Owns telemetry: dropping it flushes what is queued and stops export,
+/// within the shutdown bound, whatever the collector does.
+#[must_use = "dropping the guard at once shuts telemetry down; keep it until the end of main"]
+pub struct Guard {
+    provider: Option<SdkTracerProvider>,
+    runtime: Option<ExportRuntime>,
+    state: Arc<State>,
+    shutdown_timeout: Duration,
+    init_took: Duration,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("exporting", &self.provider.is_some())
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    fn inert(shutdown_timeout: Duration, started: Instant) -> Guard {
+        Guard {
+            provider: None,
+            runtime: None,
+            state: Arc::new(State::default()),
+            shutdown_timeout,
+            init_took: started.elapsed(),
+        }
+    }
+
+    /// The tracer provider, when exporting.
+    pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
+        self.provider.as_ref()
+    }
+
+    /// How long `init` took.
+    pub fn init_duration(&self) -> Duration {
+        self.init_took
+    }
+
+    /// Spans given up on so far (collector unreachable past the retry window,
+    /// or at shutdown).
+    pub fn lost_spans(&self) -> u64 {
+        self.state
+            .lost_spans
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Flushes and stops, within the shutdown bound. Dropping does the same.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let Some(provider) = self.provider.take() else {
+            return;
+        };
+        let deadline = Instant::now() + self.shutdown_timeout;
+        // A startup span still waiting for `ready()` ends now.
+        crate::startup::span::ready();
+        self.state.begin_shutdown(deadline);
+        let _ = provider.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
+        if let Some(mut runtime) = self.runtime.take() {
+            runtime.shutdown(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(10)),
+            );
+        }
+        if let Some(report) = self.state.shutdown_report() {
+            crate::diagnostics::warn(&report);
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Initialises telemetry from the environment: see [`Builder::try_init`].
+///
+/// # Errors
+/// See [`InitError`].
+pub fn try_init() -> Result<Guard, InitError> {
+    Builder::default().try_init()
+}
+
+/// Initialises telemetry from the environment.
+///
+/// # Panics
+/// When [`try_init`] fails.
+pub fn init() -> Guard {
+    Builder::default().init()
+}
