@@ -27,21 +27,6 @@ use tracing_subscriber::Layer as _;
 pub const SHUTDOWN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(2);
 /// Default time a batch is retried while the collector is unreachable.
 pub const RETRY_WINDOW_DEFAULT: Duration = Duration::from_secs(60);
-/// Crates whose own logs never enter telemetry: the exporter's transport
-/// and the SDK. Exporting their logs would feed the pipeline with itself.
-pub const EXCLUDED_TARGETS: &[&str] = &[
-    "h2",
-    "hyper",
-    "hyper_util",
-    "tonic",
-    "tower",
-    "tower_http",
-    "reqwest",
-    "opentelemetry",
-    "opentelemetry_sdk",
-    "opentelemetry_otlp",
-    "opentelemetry_http",
-];
 
 /// Why [`try_init`] failed.
 #[derive(Debug)]
@@ -216,7 +201,6 @@ impl Builder {
             // The startup span carries every record of the ring.
             .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
             .build();
-        opentelemetry::global::set_tracer_provider(provider.clone());
         let tracer = provider.tracer_with_scope(
             opentelemetry::InstrumentationScope::builder("buildtrace")
                 .with_version(env!("CARGO_PKG_VERSION"))
@@ -224,6 +208,8 @@ impl Builder {
         );
         let otel = tracing_opentelemetry::layer().with_tracer(tracer.clone());
         install_layer(otel.and_then(self.human_layer()), &self.filter);
+        // After the handover: the SDK logs this, and its logs stay out.
+        opentelemetry::global::set_tracer_provider(provider.clone());
         crate::startup::span::begin(&tracer, self.end_at);
         Ok(Guard {
             provider: Some(provider),
@@ -314,6 +300,9 @@ fn otlp_exporter(
                 }
                 let mut b = opentelemetry_otlp::SpanExporter::builder()
                     .with_tonic()
+                    // Retries are buildtrace's (bounded by the shutdown
+                    // deadline); the exporter's own would block shutdown.
+                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
                     .with_endpoint(config.endpoint.clone())
                     .with_timeout(config.timeout)
                     .with_metadata(metadata);
@@ -331,6 +320,7 @@ fn otlp_exporter(
                 use opentelemetry_otlp::WithHttpConfig as _;
                 let mut b = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
+                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
                     .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                     .with_endpoint(config.endpoint.clone())
                     .with_timeout(config.timeout)
@@ -384,7 +374,7 @@ fn env_filter(filter: &Option<String>) -> tracing_subscriber::EnvFilter {
     let mut f = tracing_subscriber::EnvFilter::builder()
         .with_default_directive(tracing_core::LevelFilter::INFO.into())
         .parse_lossy(directives);
-    for target in EXCLUDED_TARGETS {
+    for target in crate::startup::layer::EXCLUDED_TARGETS {
         if let Ok(d) = format!("{target}=off").parse() {
             f = f.add_directive(d);
         }

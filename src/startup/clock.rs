@@ -55,7 +55,10 @@ impl Anchor {
     /// The tightest of a few readings: a reading interrupted by the
     /// scheduler has a wide gap, and is discarded.
     pub(crate) fn now() -> Anchor {
-        (0..7).map(|_| Anchor::read()).min_by_key(|a| a.half_gap).unwrap_or_else(Anchor::read)
+        (0..7)
+            .map(|_| Anchor::read())
+            .min_by_key(|a| a.half_gap)
+            .unwrap_or_else(Anchor::read)
     }
 
     fn read() -> Anchor {

@@ -29,6 +29,32 @@ use tracing_subscriber::registry::LookupSpan;
 
 type Final<S> = Box<dyn Layer<S> + Send + Sync>;
 
+/// Crates whose own logs never enter telemetry: the exporter's transport
+/// and the OpenTelemetry SDK. Exporting their logs would feed the pipeline
+/// with itself.
+pub const EXCLUDED_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "tower_http",
+    "reqwest",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+];
+
+/// Whether `target` is one of [`EXCLUDED_TARGETS`] or inside one.
+pub fn is_excluded(target: &str) -> bool {
+    EXCLUDED_TARGETS.iter().any(|t| {
+        target
+            .strip_prefix(t)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
+
 struct Shared<S> {
     final_layer: OnceLock<Final<S>>,
     /// Set (SeqCst) once `final_layer` is; with `in_flight`, the two sides
@@ -150,7 +176,9 @@ impl<S> PreInitLayer<S> {
     }
 
     fn captures(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.is_event() && *metadata.level() <= self.shared.level
+        metadata.is_event()
+            && *metadata.level() <= self.shared.level
+            && !is_excluded(metadata.target())
     }
 }
 
