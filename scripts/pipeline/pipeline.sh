@@ -12,7 +12,7 @@
 # Environment: PIPELINE_START_TIMEOUT (seconds, default 60);
 #   PIPELINE_FILE_EXPORT=1 also writes every span to STATE_DIR/otelcol-traces.jsonl.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The header comment above is the help text.

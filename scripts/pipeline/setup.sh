@@ -8,7 +8,7 @@
 # Usage: setup.sh                 build if needed, print the two binary paths
 #        setup.sh --print-paths   print OTELCOL_BIN=... and JAEGER_BIN=... (no build)
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The header comment above is the help text.
@@ -100,7 +100,7 @@ step() {
 
 start=$SECONDS
 echo "Building the OpenTelemetry Collector and Jaeger into $PIPELINE_KEY_DIR"
-echo "(from scratch this takes 10-20 minutes on 2 cores; later runs use the cache)"
+echo "(about 10 minutes from scratch on 2 cores, most of it compiling Jaeger; later runs hit the cache)"
 
 # --- OpenTelemetry Collector -------------------------------------------------
 # The steps run in subshells, in an `||` context where set -e is off: chain with &&.

@@ -1,0 +1,161 @@
+//! The real OpenTelemetry Collector and Jaeger, started on loopback by the
+//! project's own scripts (`scripts/pipeline/`), one instance per test.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A running Collector → Jaeger pipeline; stopped on drop.
+pub struct Pipeline {
+    dir: tempfile::TempDir,
+    pub env: BTreeMap<String, String>,
+}
+
+fn scripts() -> PathBuf {
+    crate::common::buildtrace_root().join("scripts/pipeline")
+}
+
+impl Pipeline {
+    /// Starts a pipeline, or returns `None` (saying why) when its binaries
+    /// are not built and `BUILDTRACE_E2E` is not `required`. CI sets it, so
+    /// there a missing pipeline fails the test.
+    pub fn start() -> Option<Pipeline> {
+        let built = Command::new("bash")
+            .arg("-c")
+            .arg(format!(". {}/env.sh", scripts().display()))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let required = std::env::var("BUILDTRACE_E2E").as_deref() == Ok("required");
+        if !built && !required {
+            eprintln!(
+                "SKIPPED: the Collector and Jaeger are not built; run scripts/pipeline/setup.sh"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(scripts().join("pipeline.sh"))
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pipeline did not start:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(dir.path().join("pipeline.env")).unwrap();
+        let env = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Some(Pipeline { dir, env })
+    }
+
+    pub fn var(&self, key: &str) -> &str {
+        self.env
+            .get(key)
+            .unwrap_or_else(|| panic!("pipeline.env has no {key}"))
+    }
+
+    /// The OTLP endpoint and protocol variables for `protocol` (`grpc` or
+    /// `http/protobuf`).
+    pub fn otlp_env(&self, protocol: &str) -> Vec<(String, String)> {
+        let endpoint = match protocol {
+            "grpc" => self.var("PIPELINE_OTLP_GRPC_ENDPOINT"),
+            _ => self.var("PIPELINE_OTLP_HTTP_ENDPOINT"),
+        };
+        vec![
+            ("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL".into(), protocol.into()),
+        ]
+    }
+
+    /// Jaeger's `/api/traces` for `service`, polled until `found` accepts
+    /// the traces or `within` passes.
+    pub fn traces_until(
+        &self,
+        service: &str,
+        within: Duration,
+        found: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let url = format!(
+            "{}/api/traces?service={service}&limit=200&lookback=1h",
+            self.var("JAEGER_QUERY_URL")
+        );
+        let deadline = Instant::now() + within;
+        loop {
+            let traces = get_json(&url)
+                .and_then(|v| v["data"].as_array().cloned())
+                .unwrap_or_default();
+            if found(&traces) || Instant::now() >= deadline {
+                return traces;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        let _ = Command::new(scripts().join("pipeline.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+/// GET a URL on loopback with curl (the project's tests add no HTTP client).
+pub fn get_json(url: &str) -> Option<serde_json::Value> {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "5", url])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// The spans named `name` in Jaeger's answer, each with its process.
+pub fn spans_named<'a>(
+    traces: &'a [serde_json::Value],
+    name: &str,
+) -> Vec<(&'a serde_json::Value, &'a serde_json::Value)> {
+    traces
+        .iter()
+        .flat_map(|t| {
+            t["spans"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(move |s| s["operationName"] == name)
+                .map(move |s| {
+                    let process = &t["processes"][s["processID"].as_str().unwrap_or_default()];
+                    (s, process)
+                })
+        })
+        .collect()
+}
+
+/// Jaeger tags as `key -> value rendered as text`.
+pub fn tags(list: &serde_json::Value) -> BTreeMap<String, String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let v = &t["value"];
+            (
+                t["key"].as_str().unwrap_or_default().to_owned(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect()
+}
