@@ -113,6 +113,8 @@ pub(crate) struct State {
     deadline: Mutex<Option<Instant>>,
     wake: tokio::sync::Notify,
     warned: AtomicBool,
+    /// An attempt failed during shutdown: later batches are not tried.
+    gave_up: AtomicBool,
     last_error: Mutex<Option<String>>,
     /// Spans given up on.
     pub(crate) lost_spans: AtomicU64,
@@ -203,6 +205,10 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
         let target = self.target.clone();
         let task = self.runtime.spawn(async move {
             let spans = batch.len() as u64;
+            if state.gave_up.load(Ordering::SeqCst) {
+                state.lost_spans.fetch_add(spans, Ordering::Relaxed);
+                return Err(OTelSdkError::InternalFailure("the collector failed during shutdown".into()));
+            }
             let give_up_at = Instant::now() + policy.retry_window;
             let mut backoff = policy.initial_backoff;
             loop {
@@ -228,6 +234,11 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
                          keeping spans in a bounded queue",
                         policy.retry_window.as_secs()
                     ));
+                }
+                if state.stopping.load(Ordering::SeqCst) {
+                    // The deadline is shared: one failure at shutdown means
+                    // the rest of the queue would fail too, only slower.
+                    state.gave_up.store(true, Ordering::SeqCst);
                 }
                 if state.stopping.load(Ordering::SeqCst) || Instant::now() + backoff > give_up_at {
                     state.lost_spans.fetch_add(spans, Ordering::Relaxed);
