@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The end-to-end tests run against the real OpenTelemetry Collector and
+# Jaeger, built from the Go module proxy on first use and cached outside the
+# clone (scripts/pipeline/setup.sh). Without them the tests fail, not skip.
+echo "== the Collector and Jaeger (built once, then cached)"
+./scripts/pipeline/setup.sh
+export BUILDTRACE_E2E=required
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

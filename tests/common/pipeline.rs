@@ -97,10 +97,6 @@ impl Pipeline {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-
-    pub fn dir(&self) -> &std::path::Path {
-        self.dir.path()
-    }
 }
 
 impl Drop for Pipeline {
