@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Configuration comes from the environment as the OpenTelemetry
-//! specification defines it (see [`config`](crate::config)), with code set
+//! specification defines it (see [`crate::config`]), with code set
 //! through [`Builder`] taking precedence.
 
 use crate::config::{self, Config, ExporterKind, Protocol};

@@ -191,24 +191,65 @@ struct Collector {
 
 impl Collector {
     fn of(pipeline: &Pipeline) -> Collector {
-        let paths = run(Command::new(common::buildtrace_root().join("scripts/pipeline/setup.sh")).arg("--print-paths"));
-        let bin = paths.lines().find_map(|l| l.strip_prefix("OTELCOL_BIN=")).unwrap().to_owned();
-        let port = |url: &str| url.rsplit(':').next().unwrap().trim_end_matches(['/', 'm', 'e', 't', 'r', 'i', 'c', 's']).to_owned();
-        let host_port = |key: &str| pipeline.var(key).trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let paths = run(
+            Command::new(common::buildtrace_root().join("scripts/pipeline/setup.sh"))
+                .arg("--print-paths"),
+        );
+        let bin = paths
+            .lines()
+            .find_map(|l| l.strip_prefix("OTELCOL_BIN="))
+            .unwrap()
+            .to_owned();
+        let port = |url: &str| {
+            url.rsplit(':')
+                .next()
+                .unwrap()
+                .trim_end_matches(['/', 'm', 'e', 't', 'r', 'i', 'c', 's'])
+                .to_owned()
+        };
+        let host_port = |key: &str| {
+            pipeline
+                .var(key)
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned()
+        };
         let env = vec![
-            ("OTELCOL_GRPC_ENDPOINT".into(), host_port("PIPELINE_OTLP_GRPC_ENDPOINT")),
-            ("OTELCOL_HTTP_ENDPOINT".into(), host_port("PIPELINE_OTLP_HTTP_ENDPOINT")),
-            ("OTELCOL_HEALTH_ENDPOINT".into(), host_port("OTELCOL_HEALTH_URL")),
-            ("OTELCOL_METRICS_PORT".into(), port(&pipeline.var("OTELCOL_METRICS_URL").replace("/metrics", ""))),
-            ("JAEGER_OTLP_GRPC_ENDPOINT".into(), pipeline.var("JAEGER_OTLP_GRPC_ENDPOINT").to_owned()),
+            (
+                "OTELCOL_GRPC_ENDPOINT".into(),
+                host_port("PIPELINE_OTLP_GRPC_ENDPOINT"),
+            ),
+            (
+                "OTELCOL_HTTP_ENDPOINT".into(),
+                host_port("PIPELINE_OTLP_HTTP_ENDPOINT"),
+            ),
+            (
+                "OTELCOL_HEALTH_ENDPOINT".into(),
+                host_port("OTELCOL_HEALTH_URL"),
+            ),
+            (
+                "OTELCOL_METRICS_PORT".into(),
+                port(&pipeline.var("OTELCOL_METRICS_URL").replace("/metrics", "")),
+            ),
+            (
+                "JAEGER_OTLP_GRPC_ENDPOINT".into(),
+                pipeline.var("JAEGER_OTLP_GRPC_ENDPOINT").to_owned(),
+            ),
         ];
-        Collector { bin, env, child: None }
+        Collector {
+            bin,
+            env,
+            child: None,
+        }
     }
 
     fn kill_pipelines(pipeline: &Pipeline) {
         run(Command::new("kill").arg(pipeline.var("OTELCOL_PID")));
         // Wait until the port is closed (no blind sleep).
-        let addr = pipeline.var("PIPELINE_OTLP_GRPC_ENDPOINT").trim_start_matches("http://").to_owned();
+        let addr = pipeline
+            .var("PIPELINE_OTLP_GRPC_ENDPOINT")
+            .trim_start_matches("http://")
+            .to_owned();
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(&addr).is_ok() {
             assert!(Instant::now() < deadline, "the Collector did not stop");
@@ -218,11 +259,13 @@ impl Collector {
 
     fn start(&mut self, pipeline: &Pipeline) {
         let mut c = Command::new(&self.bin);
-        c.arg("--config").arg(common::buildtrace_root().join("otel-collector.yaml"));
+        c.arg("--config")
+            .arg(common::buildtrace_root().join("otel-collector.yaml"));
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        c.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
         self.child = Some(c.spawn().unwrap());
         let health = pipeline.var("OTELCOL_HEALTH_URL").to_owned();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -244,7 +287,9 @@ impl Drop for Collector {
 
 fn serve(exe: &std::path::Path, seconds: u64, env: &[(String, String)]) -> std::process::Child {
     let mut c = Command::new(exe);
-    c.args(["--serve", &seconds.to_string()]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.args(["--serve", &seconds.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         c.env(k, v);
     }
@@ -253,7 +298,11 @@ fn serve(exe: &std::path::Path, seconds: u64, env: &[(String, String)]) -> std::
 
 fn figures(child: std::process::Child) -> BTreeMap<String, u64> {
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.split_once('\t'))
@@ -263,7 +312,9 @@ fn figures(child: std::process::Child) -> BTreeMap<String, u64> {
 
 #[test]
 fn a_collector_down_at_start_and_up_5_s_later_still_gets_the_startup_span() {
-    let Some(pipeline) = Pipeline::start() else { return };
+    let Some(pipeline) = Pipeline::start() else {
+        return;
+    };
     let repo = Repo::new();
     let built = Build::new().features("export").run(&repo.dir);
     let mut collector = Collector::of(&pipeline);
@@ -273,23 +324,39 @@ fn a_collector_down_at_start_and_up_5_s_later_still_gets_the_startup_span() {
     let mut env = pipeline.otlp_env("grpc");
     env.push(("OTEL_SERVICE_NAME".into(), service.clone()));
     env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
-    let app = serve(&built.exe, 12, &env);
+    let app = serve(&built.exe, 9, &env);
     std::thread::sleep(Duration::from_secs(5)); // the outage under test, not a synchronisation
     collector.start(&pipeline);
     let f = figures(app);
     eprintln!("collector down for 5 s at start: {f:?}");
-    assert!(f["longest_block_us"] < 10_000, "the main thread was blocked {} µs", f["longest_block_us"]);
+    assert!(
+        f["longest_block_us"] < 10_000,
+        "the main thread was blocked {} µs",
+        f["longest_block_us"]
+    );
 
     let query = format!("{service}?operation=startup");
-    let traces = pipeline.traces_until(&query, Duration::from_secs(10), |t| !spans_named(t, "startup").is_empty());
+    let waited = Instant::now();
+    let traces = pipeline.traces_until(&query, Duration::from_secs(10), |t| {
+        !spans_named(t, "startup").is_empty()
+    });
+    eprintln!(
+        "startup span found through Jaeger's API {} ms after the program exited",
+        waited.elapsed().as_millis()
+    );
     let startup = spans_named(&traces, "startup");
     assert_eq!(startup.len(), 1, "the startup span did not arrive");
-    assert_eq!(tags(&startup[0].1["tags"]).get("buildtrace.id"), inspect_json(&built.exe).get("buildtrace.id"));
+    assert_eq!(
+        tags(&startup[0].1["tags"]).get("buildtrace.id"),
+        inspect_json(&built.exe).get("buildtrace.id")
+    );
 }
 
 #[test]
 fn a_collector_killed_mid_run_and_restarted_loses_nothing_it_can_retry() {
-    let Some(pipeline) = Pipeline::start() else { return };
+    let Some(pipeline) = Pipeline::start() else {
+        return;
+    };
     let repo = Repo::new();
     let built = Build::new().features("export").run(&repo.dir);
     let mut collector = Collector::of(&pipeline);
@@ -305,12 +372,25 @@ fn a_collector_killed_mid_run_and_restarted_loses_nothing_it_can_retry() {
     collector.start(&pipeline);
     let f = figures(app);
     eprintln!("collector killed for 3 s mid-run: {f:?}");
-    assert!(f["longest_block_us"] < 10_000, "the main thread was blocked {} µs", f["longest_block_us"]);
+    assert!(
+        f["longest_block_us"] < 10_000,
+        "the main thread was blocked {} µs",
+        f["longest_block_us"]
+    );
 
     let ticks = f["ticks"];
     let expected = ticks - f["lost"];
-    let traces = pipeline.traces_until(&service, Duration::from_secs(10), |t| spans_named(t, "tick").len() as u64 >= expected);
+    let traces = pipeline.traces_until(&service, Duration::from_secs(10), |t| {
+        spans_named(t, "tick").len() as u64 >= expected
+    });
     let arrived = spans_named(&traces, "tick").len() as u64;
-    eprintln!("ticks produced {ticks}, counted lost {}, arrived {arrived}", f["lost"]);
-    assert_eq!(arrived + f["lost"], ticks, "a span was neither delivered nor counted as lost");
+    eprintln!(
+        "ticks produced {ticks}, counted lost {}, arrived {arrived}",
+        f["lost"]
+    );
+    assert_eq!(
+        arrived + f["lost"],
+        ticks,
+        "a span was neither delivered nor counted as lost"
+    );
 }

@@ -20,7 +20,9 @@ fn child() {
     let context = std::env::var("CHILD_CONTEXT").expect("CHILD_CONTEXT");
     let work = move || {
         let started = Instant::now();
-        let guard = buildtrace::Builder::default().with_shutdown_timeout(BOUND).init();
+        let guard = buildtrace::Builder::default()
+            .with_shutdown_timeout(BOUND)
+            .init();
         let init = started.elapsed();
         // Span ends while the exporter is refused or stuck: each must return
         // at once (the batch queue is bounded and never waits).
@@ -45,7 +47,11 @@ fn child() {
     };
     match context.as_str() {
         "plain" => work(),
-        "current_thread" => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async { work() }),
+        "current_thread" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { work() }),
         "multi_thread_1" => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -67,7 +73,11 @@ fn child() {
         "disabled" => {
             let guard = buildtrace::init();
             tracing::info_span!("work").in_scope(|| tracing::info!("nothing is exported"));
-            println!("figures sockets={} export_threads={}", sockets(), export_threads());
+            println!(
+                "figures sockets={} export_threads={}",
+                sockets(),
+                export_threads()
+            );
             drop(guard);
         }
         other => panic!("unknown context {other}"),
@@ -104,7 +114,13 @@ fn export_threads() -> usize {
 /// Runs the child scenario and returns its figures.
 fn run_child(context: &str, env: &[(&str, String)]) -> std::collections::BTreeMap<String, u64> {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args(["--ignored", "--exact", "child", "--nocapture", "--test-threads=1"]);
+    c.args([
+        "--ignored",
+        "--exact",
+        "child",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     c.env("CHILD_CONTEXT", context);
     for (k, v) in env {
         c.env(k, v);
@@ -112,17 +128,34 @@ fn run_child(context: &str, env: &[(&str, String)]) -> std::collections::BTreeMa
     let started = Instant::now();
     let out = c.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child {context} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(started.elapsed() < Duration::from_secs(60), "child {context} took {:?}", started.elapsed());
+    assert!(
+        out.status.success(),
+        "child {context} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "child {context} took {:?}",
+        started.elapsed()
+    );
     // libtest prints "test child ... " without a newline before the output.
-    let line = stdout.lines().find_map(|l| l.split_once("figures ").map(|(_, f)| f)).expect("no figures");
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("figures ").map(|(_, f)| f))
+        .expect("no figures");
     line.split_whitespace()
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.parse().unwrap()))
         .collect()
 }
 
-const CONTEXTS: [&str; 5] = ["plain", "current_thread", "multi_thread_1", "multi_thread_4", "spawned_task"];
+const CONTEXTS: [&str; 5] = [
+    "plain",
+    "current_thread",
+    "multi_thread_1",
+    "multi_thread_4",
+    "spawned_task",
+];
 
 /// A collector that accepts connections and never answers.
 fn black_hole() -> (TcpListener, String) {
@@ -157,9 +190,21 @@ fn check(kind: &str, protocol: &str, endpoint: &str, drop_limit: Duration) {
             ],
         );
         eprintln!("{kind:<12} {protocol:<14} {context:<15} {f:?}");
-        assert!(f["init_us"] <= 50_000, "{kind} {protocol} {context}: init took {} µs", f["init_us"]);
-        assert!(f["slowest_span_end_us"] <= 10_000, "{kind} {protocol} {context}: a span end blocked {} µs", f["slowest_span_end_us"]);
-        assert!(f["rss_kib"] <= 200 * 1024, "{kind} {protocol} {context}: RSS {} KiB", f["rss_kib"]);
+        assert!(
+            f["init_us"] <= 50_000,
+            "{kind} {protocol} {context}: init took {} µs",
+            f["init_us"]
+        );
+        assert!(
+            f["slowest_span_end_us"] <= 10_000,
+            "{kind} {protocol} {context}: a span end blocked {} µs",
+            f["slowest_span_end_us"]
+        );
+        assert!(
+            f["rss_kib"] <= 200 * 1024,
+            "{kind} {protocol} {context}: RSS {} KiB",
+            f["rss_kib"]
+        );
         assert!(
             f["drop_ms"] as u128 <= drop_limit.as_millis(),
             "{kind} {protocol} {context}: guard drop took {} ms (limit {} ms)",
@@ -173,7 +218,12 @@ fn check(kind: &str, protocol: &str, endpoint: &str, drop_limit: Duration) {
 fn collector_refused_every_context_both_protocols() {
     let endpoint = refused();
     for protocol in ["grpc", "http/protobuf"] {
-        check("refused", protocol, &endpoint, BOUND + Duration::from_millis(50));
+        check(
+            "refused",
+            protocol,
+            &endpoint,
+            BOUND + Duration::from_millis(50),
+        );
     }
 }
 
@@ -181,7 +231,12 @@ fn collector_refused_every_context_both_protocols() {
 fn collector_black_holed_every_context_both_protocols() {
     let (_listener, endpoint) = black_hole();
     for protocol in ["grpc", "http/protobuf"] {
-        check("black-holed", protocol, &endpoint, BOUND + Duration::from_millis(50));
+        check(
+            "black-holed",
+            protocol,
+            &endpoint,
+            BOUND + Duration::from_millis(50),
+        );
     }
 }
 
@@ -191,12 +246,30 @@ fn disabled_opens_no_socket_and_starts_no_export_thread() {
     for value in ["true", "TRUE", "True"] {
         let f = run_child(
             "disabled",
-            &[("OTEL_SDK_DISABLED", value.to_owned()), ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone())],
+            &[
+                ("OTEL_SDK_DISABLED", value.to_owned()),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()),
+            ],
         );
-        assert_eq!(f["sockets"], 0, "OTEL_SDK_DISABLED={value}: a socket is open");
-        assert_eq!(f["export_threads"], 0, "OTEL_SDK_DISABLED={value}: an export thread exists");
+        assert_eq!(
+            f["sockets"], 0,
+            "OTEL_SDK_DISABLED={value}: a socket is open"
+        );
+        assert_eq!(
+            f["export_threads"], 0,
+            "OTEL_SDK_DISABLED={value}: an export thread exists"
+        );
     }
     // And the check can see them: enabled, both exist.
-    let f = run_child("disabled", &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".into())]);
-    assert!(f["export_threads"] >= 1, "the thread check sees nothing even when enabled");
+    let f = run_child(
+        "disabled",
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".into()),
+        ],
+    );
+    assert!(
+        f["export_threads"] >= 1,
+        "the thread check sees nothing even when enabled"
+    );
 }

@@ -74,18 +74,28 @@ impl Pipeline {
         ]
     }
 
-    /// Jaeger's `/api/traces` for `service`, polled until `found` accepts
-    /// the traces or `within` passes.
+    /// Jaeger's `/api/traces` for `service` (`service?operation=name`
+    /// narrows it to one operation), polled until `found` accepts the traces
+    /// or `within` passes.
     pub fn traces_until(
         &self,
         service: &str,
         within: Duration,
         found: impl Fn(&[serde_json::Value]) -> bool,
     ) -> Vec<serde_json::Value> {
-        let url = format!(
-            "{}/api/traces?service={service}&limit=200&lookback=1h",
+        let (service, operation) = match service.split_once("?operation=") {
+            Some((s, o)) => (s, Some(o)),
+            None => (service, None),
+        };
+        // Jaeger reads `start`/`end` in µs (not `lookback`), defaulting to
+        // two days back; `limit` counts traces.
+        let mut url = format!(
+            "{}/api/traces?service={service}&limit=5000",
             self.var("JAEGER_QUERY_URL")
         );
+        if let Some(op) = operation {
+            url.push_str(&format!("&operation={op}"));
+        }
         let deadline = Instant::now() + within;
         loop {
             let traces = get_json(&url)

@@ -1,30 +1,51 @@
 //! What the exit status of `buildtrace` means.
 
+use std::fmt;
+
 /// The outcome of a run, as the shell sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitCode {
-    /// A record was found and printed, or help or the version was asked for.
+    /// What was asked for was found and printed, or help or the version was
+    /// asked for.
     Success,
-    /// The file was read but holds no record.
-    NoRecord,
+    /// The question was answered, and the answer is "none": the file holds
+    /// no record, or Jaeger holds no matching trace.
+    NotFound,
     /// The file is unreadable, not an executable, or holds a broken record;
-    /// or the command line is wrong.
+    /// Jaeger could not be asked; or the command line is wrong.
     Error,
 }
 
 /// The exit codes, for `--help`.
 pub(crate) const HELP: &str = "\
 Exit status:
-  0  a record was found (or --help, --version)
-  1  the file was read but has no buildtrace record
-  2  the file is unreadable, not an executable or holds a broken record, or the usage is wrong";
+  0  found: the file's record (inspect), its traces (traces), the trace (lookup); or --help, --version
+  1  not found: the file was read but has no buildtrace record; Jaeger has no trace of the
+     build (traces) or no such trace (lookup)
+  2  error: the file is unreadable, not an executable or holds a broken record; Jaeger's query
+     API did not answer or did not answer JSON; or the usage is wrong";
 
 impl From<ExitCode> for std::process::ExitCode {
     fn from(code: ExitCode) -> Self {
         match code {
             ExitCode::Success => std::process::ExitCode::SUCCESS,
-            ExitCode::NoRecord => std::process::ExitCode::from(1),
+            ExitCode::NotFound => std::process::ExitCode::from(1),
             ExitCode::Error => std::process::ExitCode::from(2),
         }
     }
 }
+
+/// A complete answer that is "none": reported as one line, exit status 1.
+///
+/// The message says what was looked for and where, and how to look
+/// elsewhere.
+#[derive(Debug)]
+pub(crate) struct NotFound(pub(crate) String);
+
+impl fmt::Display for NotFound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}

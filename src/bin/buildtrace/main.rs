@@ -1,22 +1,28 @@
-//! `buildtrace`: read the build provenance embedded in an executable.
+//! `buildtrace`: read the build provenance embedded in an executable, and
+//! follow it into Jaeger.
 
 // The tool carries its own record, so `buildtrace inspect $(which buildtrace)`
 // works, and the tests have a real binary to read.
 buildtrace::embed!();
 
 mod exit_codes;
+mod inspect;
+mod jaeger;
+mod lookup;
+mod time;
+mod timeline;
+mod traces;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
-use anyhow::Context;
-use buildtrace::inspect::{inspect_path, render, InspectError, Limits};
-use clap::{Args, Parser, Subcommand};
+use buildtrace::inspect::{render, InspectError};
+use clap::{Parser, Subcommand};
 
-use exit_codes::ExitCode;
+use exit_codes::{ExitCode, NotFound};
 
-/// Read the build provenance that `buildtrace::embed!()` put in a binary.
+/// Read the build provenance that `buildtrace::embed!()` put in a binary, and
+/// find that build's traces in Jaeger.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -33,19 +39,25 @@ struct Cli {
 enum Command {
     /// Print the provenance record of an executable (ELF, Mach-O or PE).
     #[command(after_help = exit_codes::HELP)]
-    Inspect(InspectArgs),
-}
-
-#[derive(Debug, Args)]
-struct InspectArgs {
-    /// The executable, or a raw record such as `$OUT_DIR/buildtrace.bin`.
-    file: PathBuf,
-    /// Print one JSON object: attribute name to typed value.
-    #[arg(long, conflicts_with = "env")]
-    json: bool,
-    /// Print the attributes as a value for `OTEL_RESOURCE_ATTRIBUTES`.
-    #[arg(long)]
-    env: bool,
+    Inspect(inspect::InspectArgs),
+    /// List the traces in Jaeger that exactly this build of FILE emitted.
+    ///
+    /// Reads FILE's service.name and provenance id (buildtrace.id) and asks
+    /// Jaeger's query API for that service's traces whose process carries
+    /// the id: one line per trace with its id, start (UTC), root span, span
+    /// count and duration, oldest first. Every request to Jaeger gives up
+    /// after 5 s without progress.
+    #[command(after_help = exit_codes::HELP)]
+    Traces(traces::TracesArgs),
+    /// Print the build provenance of the process that emitted a trace.
+    ///
+    /// Fetches the trace from Jaeger's query API and prints its process's
+    /// tags, grouped (build, compiler, target, build settings, CI,
+    /// executable, service); when the trace holds the `startup` span, its
+    /// events as a timeline from process start to ready. Every request to
+    /// Jaeger gives up after 5 s without progress.
+    #[command(after_help = exit_codes::HELP)]
+    Lookup(lookup::LookupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -68,25 +80,11 @@ fn run(args: impl IntoIterator<Item = OsString>, out: &mut impl Write) -> anyhow
         Err(usage) => return Err(usage.into()),
     };
     match cli.command {
-        Command::Inspect(args) => inspect(&args, out)?,
+        Command::Inspect(args) => inspect::run(&args, out)?,
+        Command::Traces(args) => traces::run(&args, out)?,
+        Command::Lookup(args) => lookup::run(&args, out)?,
     }
     Ok(ExitCode::Success)
-}
-
-fn inspect(args: &InspectArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let inspection = inspect_path(&args.file, &Limits::default())
-        .with_context(|| args.file.display().to_string())?;
-    let written = if args.json {
-        render::write_json(out, &inspection)
-    } else if args.env {
-        render::write_env(out, &inspection)
-    } else {
-        render::write_human(out, &args.file, &inspection)
-    };
-    written
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")?;
-    Ok(())
 }
 
 /// Prints `error` as one line and chooses the exit code.
@@ -113,14 +111,19 @@ fn report(error: &anyhow::Error, stderr: &mut impl Write) -> ExitCode {
             )
         }
         None => {
-            let code = match error.downcast_ref::<InspectError>() {
-                Some(e) if e.is_no_record() => ExitCode::NoRecord,
-                _ => ExitCode::Error,
+            let not_found = error.downcast_ref::<NotFound>().is_some()
+                || error
+                    .downcast_ref::<InspectError>()
+                    .is_some_and(InspectError::is_no_record);
+            let code = if not_found {
+                ExitCode::NotFound
+            } else {
+                ExitCode::Error
             };
             (format!("{error:#}"), code)
         }
     };
-    // The message quotes the path, which can hold anything.
+    // The message quotes paths and Jaeger's answers, which can hold anything.
     let _ = writeln!(stderr, "buildtrace: {}", render::escape_terminal(&message));
     code
 }
