@@ -29,4 +29,4 @@ cargo test --lib
 
 echo "== loom models of the startup ring (bounded preemptions)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
-  CARGO_TARGET_DIR=target/loom cargo test --release --lib loom_models
+  CARGO_TARGET_DIR=target/loom cargo test --release --lib --no-default-features loom_models

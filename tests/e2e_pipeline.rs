@@ -70,6 +70,9 @@ fn the_startup_span_arrives_in_jaeger_with_provenance_and_original_timestamps() 
         let service = format!("{}-{}", repo.name, protocol.replace('/', "-"));
         let mut env = pipeline.otlp_env(protocol);
         env.push(("OTEL_SERVICE_NAME".into(), service.clone()));
+        // Everything, transport crates included, is enabled: their spans and
+        // events must still stay out of the telemetry they carry.
+        env.push(("RUST_LOG".into(), "trace".into()));
         let sent = Instant::now();
         let (marks, stderr) = run_fixture(&built.exe, &env);
         assert!(!stderr.contains("warning"), "{protocol}: {stderr}");
@@ -148,6 +151,16 @@ fn the_startup_span_arrives_in_jaeger_with_provenance_and_original_timestamps() 
             spans_named(&traces, "request").len(),
             1,
             "{protocol}: request span missing"
+        );
+        let operations: BTreeSet<&str> = traces
+            .iter()
+            .flat_map(|t| t["spans"].as_array().into_iter().flatten())
+            .filter_map(|s| s["operationName"].as_str())
+            .collect();
+        assert_eq!(
+            operations,
+            BTreeSet::from(["request", "startup"]),
+            "{protocol}: the exporter's own spans looped back into telemetry"
         );
     }
 }
