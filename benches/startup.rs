@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 
 /// Runs `record` `iters` times in batches that fit the ring, timing only the
 /// records.
-fn in_batches(iters: u64, mut record: impl FnMut()) -> Duration {
-    let batch = buildtrace::startup::capacity() as u64 / 2;
+fn in_batches(iters: u64, record: impl FnMut()) -> Duration {
+    in_batches_of(buildtrace::startup::capacity() as u64 / 2, iters, record)
+}
+
+fn in_batches_of(batch: u64, iters: u64, mut record: impl FnMut()) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
@@ -97,6 +100,39 @@ fn startup(c: &mut Criterion) {
                 while queue.pop().is_some() {}
                 left -= n;
             }
+            total
+        })
+    });
+
+    g.bench_function("crossbeam ArrayQueue::push, 2 threads contending", |b| {
+        b.iter_custom(|iters| {
+            let queue = Arc::new(crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let barrier = Arc::new(Barrier::new(2));
+            let other = {
+                let (queue, stop, barrier) = (queue.clone(), stop.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = queue.push(black_box(Rec64 { name: "other", ticks: 2, a: ("n", 1), b: ("ok", 1) }));
+                    }
+                })
+            };
+            barrier.wait();
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(64);
+                let start = Instant::now();
+                for _ in 0..n {
+                    let _ = queue.push(black_box(Rec64 { name: "config.loaded", ticks: 1, a: ("entries", 42), b: ("size", 7) }));
+                }
+                total += start.elapsed();
+                while queue.pop().is_some() {}
+                left -= n;
+            }
+            stop.store(true, Ordering::Relaxed);
+            other.join().unwrap();
             total
         })
     });
