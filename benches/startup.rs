@@ -106,7 +106,9 @@ fn startup(c: &mut Criterion) {
 
     g.bench_function("crossbeam ArrayQueue::push, 2 threads contending", |b| {
         b.iter_custom(|iters| {
-            let queue = Arc::new(crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity()));
+            let queue = Arc::new(crossbeam_queue::ArrayQueue::<Rec64>::new(
+                buildtrace::startup::capacity(),
+            ));
             let stop = Arc::new(AtomicBool::new(false));
             let barrier = Arc::new(Barrier::new(2));
             let other = {
@@ -114,7 +116,12 @@ fn startup(c: &mut Criterion) {
                 std::thread::spawn(move || {
                     barrier.wait();
                     while !stop.load(Ordering::Relaxed) {
-                        let _ = queue.push(black_box(Rec64 { name: "other", ticks: 2, a: ("n", 1), b: ("ok", 1) }));
+                        let _ = queue.push(black_box(Rec64 {
+                            name: "other",
+                            ticks: 2,
+                            a: ("n", 1),
+                            b: ("ok", 1),
+                        }));
                     }
                 })
             };
@@ -125,7 +132,12 @@ fn startup(c: &mut Criterion) {
                 let n = left.min(64);
                 let start = Instant::now();
                 for _ in 0..n {
-                    let _ = queue.push(black_box(Rec64 { name: "config.loaded", ticks: 1, a: ("entries", 42), b: ("size", 7) }));
+                    let _ = queue.push(black_box(Rec64 {
+                        name: "config.loaded",
+                        ticks: 1,
+                        a: ("entries", 42),
+                        b: ("size", 7),
+                    }));
                 }
                 total += start.elapsed();
                 while queue.pop().is_some() {}
