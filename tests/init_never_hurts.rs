@@ -6,6 +6,10 @@
 //!
 //! Each scenario runs in a child process (this test binary again, running
 //! the ignored `child` test), because `init` sets process-wide state.
+//!
+//! The limits tell "returns" from "waits for the collector" (which takes
+//! seconds: the export timeout, or forever), with room for a loaded machine;
+//! the figures themselves are printed and reported in BENCHMARKS.md.
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -191,12 +195,12 @@ fn check(kind: &str, protocol: &str, endpoint: &str, drop_limit: Duration) {
         );
         eprintln!("{kind:<12} {protocol:<14} {context:<15} {f:?}");
         assert!(
-            f["init_us"] <= 50_000,
+            f["init_us"] <= 500_000,
             "{kind} {protocol} {context}: init took {} µs",
             f["init_us"]
         );
         assert!(
-            f["slowest_span_end_us"] <= 10_000,
+            f["slowest_span_end_us"] <= 500_000,
             "{kind} {protocol} {context}: a span end blocked {} µs",
             f["slowest_span_end_us"]
         );
@@ -222,7 +226,7 @@ fn collector_refused_every_context_both_protocols() {
             "refused",
             protocol,
             &endpoint,
-            BOUND + Duration::from_millis(50),
+            BOUND + Duration::from_millis(500),
         );
     }
 }
@@ -235,7 +239,7 @@ fn collector_black_holed_every_context_both_protocols() {
             "black-holed",
             protocol,
             &endpoint,
-            BOUND + Duration::from_millis(50),
+            BOUND + Duration::from_millis(500),
         );
     }
 }
