@@ -113,10 +113,18 @@ pub use resource::ProvenanceDetector;
 #[cfg(all(feature = "otel", not(loom)))]
 pub use startup::span::ready;
 
+// The pinned versions buildtrace is built with: use these re-exports, and no
+// second copy of a crate can sneak into the application.
 #[cfg(feature = "otel")]
 pub use opentelemetry;
+#[cfg(feature = "init")]
+pub use opentelemetry_otlp;
 #[cfg(feature = "otel")]
 pub use opentelemetry_sdk;
+#[cfg(feature = "otel")]
+pub use tracing_opentelemetry;
+#[cfg(feature = "otel")]
+pub use tracing_subscriber;
 
 use std::sync::OnceLock;
 
