@@ -118,6 +118,10 @@ pub(crate) struct State {
     last_error: Mutex<Option<String>>,
     /// Spans given up on.
     pub(crate) lost_spans: AtomicU64,
+    /// Spans of exports still running; those a shutdown cancels are lost.
+    in_flight_spans: AtomicU64,
+    /// Where spans go, for messages.
+    target: Mutex<String>,
     /// Batches delivered.
     pub(crate) delivered_batches: AtomicU64,
     /// Attempts that failed.
@@ -132,21 +136,35 @@ impl State {
         self.wake.notify_waiters();
     }
 
+    fn target(&self) -> String {
+        self.target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Spans given up on, counting those of exports a shutdown cancelled.
+    pub(crate) fn lost(&self) -> u64 {
+        self.lost_spans.load(Ordering::Relaxed) + self.in_flight_spans.load(Ordering::Relaxed)
+    }
+
     /// The one line to print at shutdown, if spans were lost.
     pub(crate) fn shutdown_report(&self) -> Option<String> {
-        let lost = self.lost_spans.load(Ordering::Relaxed);
+        let lost = self.lost();
         if lost == 0 {
             return None;
         }
         Some(if self.warned.load(Ordering::Relaxed) {
-            format!("{lost} spans could not be delivered to the OTLP collector")
+            format!("{lost} spans were not delivered to the OTLP collector")
         } else {
             let error = self
                 .last_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
-                .unwrap_or_default();
+                .unwrap_or_else(|| {
+                    format!("{}: no answer before the shutdown deadline", self.target())
+                });
             format!("cannot deliver spans to the OTLP collector at {error}; {lost} spans were not delivered")
         })
     }
@@ -184,6 +202,7 @@ impl<E> Resilient<E> {
         state: Arc<State>,
         target: String,
     ) -> Self {
+        *state.target.lock().unwrap_or_else(|e| e.into_inner()) = target.clone();
         Resilient {
             inner: Arc::new(inner),
             runtime,
@@ -204,59 +223,69 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
         let policy = self.policy;
         let target = self.target.clone();
         let task = self.runtime.spawn(async move {
+            // Counted until the export ends: one that a shutdown cancels
+            // never reaches its own accounting.
             let spans = batch.len() as u64;
-            if state.gave_up.load(Ordering::SeqCst) {
-                state.lost_spans.fetch_add(spans, Ordering::Relaxed);
-                return Err(OTelSdkError::InternalFailure("the collector failed during shutdown".into()));
-            }
-            let give_up_at = Instant::now() + policy.retry_window;
-            let mut backoff = policy.initial_backoff;
-            loop {
-                let stopping = state.stopping.load(Ordering::SeqCst);
-                let timeout = match (stopping, state.shutdown_deadline()) {
-                    (true, Some(deadline)) => deadline.saturating_duration_since(Instant::now()).min(policy.attempt_timeout),
-                    _ => policy.attempt_timeout,
-                };
-                let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
-                    Ok(Ok(())) => {
-                        state.delivered_batches.fetch_add(1, Ordering::Relaxed);
-                        return Ok(());
-                    }
-                    Ok(Err(e)) => e.to_string(),
-                    Err(_) => format!("no answer within {} ms", timeout.as_millis()),
-                };
-                state.failed_attempts.fetch_add(1, Ordering::Relaxed);
-                *state.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{target}: {error}"));
-                // During shutdown the guard says it once, with the count.
-                if !state.stopping.load(Ordering::SeqCst) && !state.warned.swap(true, Ordering::Relaxed) {
-                    crate::diagnostics::warn(&format!(
-                        "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
-                         keeping spans in a bounded queue",
-                        policy.retry_window.as_secs()
-                    ));
-                }
-                if state.stopping.load(Ordering::SeqCst) {
-                    // The deadline is shared: one failure at shutdown means
-                    // the rest of the queue would fail too, only slower.
-                    state.gave_up.store(true, Ordering::SeqCst);
-                }
-                if state.stopping.load(Ordering::SeqCst) || Instant::now() + backoff > give_up_at {
+            state.in_flight_spans.fetch_add(spans, Ordering::Relaxed);
+            let accounting = state.clone();
+            let result = async move {
+                let spans = batch.len() as u64;
+                if state.gave_up.load(Ordering::SeqCst) {
                     state.lost_spans.fetch_add(spans, Ordering::Relaxed);
-                    return Err(OTelSdkError::InternalFailure(error));
+                    return Err(OTelSdkError::InternalFailure("the collector failed during shutdown".into()));
                 }
-                // Wait, unless the guard starts shutting down meanwhile;
-                // then make one last, bounded attempt.
-                let wake = state.wake.notified();
-                tokio::pin!(wake);
-                wake.as_mut().enable();
-                if !state.stopping.load(Ordering::SeqCst) {
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = &mut wake => {}
+                let give_up_at = Instant::now() + policy.retry_window;
+                let mut backoff = policy.initial_backoff;
+                loop {
+                    let stopping = state.stopping.load(Ordering::SeqCst);
+                    let timeout = match (stopping, state.shutdown_deadline()) {
+                        (true, Some(deadline)) => deadline.saturating_duration_since(Instant::now()).min(policy.attempt_timeout),
+                        _ => policy.attempt_timeout,
+                    };
+                    let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
+                        Ok(Ok(())) => {
+                            state.delivered_batches.fetch_add(1, Ordering::Relaxed);
+                            return Ok(());
+                        }
+                        Ok(Err(e)) => e.to_string(),
+                        Err(_) => format!("no answer within {} ms", timeout.as_millis()),
+                    };
+                    state.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                    *state.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{target}: {error}"));
+                    // During shutdown the guard says it once, with the count.
+                    if !state.stopping.load(Ordering::SeqCst) && !state.warned.swap(true, Ordering::Relaxed) {
+                        crate::diagnostics::warn(&format!(
+                            "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
+                             keeping spans in a bounded queue",
+                            policy.retry_window.as_secs()
+                        ));
                     }
+                    if state.stopping.load(Ordering::SeqCst) {
+                        // The deadline is shared: one failure at shutdown means
+                        // the rest of the queue would fail too, only slower.
+                        state.gave_up.store(true, Ordering::SeqCst);
+                    }
+                    if state.stopping.load(Ordering::SeqCst) || Instant::now() + backoff > give_up_at {
+                        state.lost_spans.fetch_add(spans, Ordering::Relaxed);
+                        return Err(OTelSdkError::InternalFailure(error));
+                    }
+                    // Wait, unless the guard starts shutting down meanwhile;
+                    // then make one last, bounded attempt.
+                    let wake = state.wake.notified();
+                    tokio::pin!(wake);
+                    wake.as_mut().enable();
+                    if !state.stopping.load(Ordering::SeqCst) {
+                        tokio::select! {
+                            () = tokio::time::sleep(backoff) => {}
+                            () = &mut wake => {}
+                        }
+                    }
+                    backoff = (backoff * 2).min(policy.max_backoff);
                 }
-                backoff = (backoff * 2).min(policy.max_backoff);
             }
+            .await;
+            accounting.in_flight_spans.fetch_sub(spans, Ordering::Relaxed);
+            result
         });
         async move {
             task.await.unwrap_or_else(|_| {

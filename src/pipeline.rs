@@ -426,9 +426,7 @@ impl Guard {
     /// Spans given up on so far (collector unreachable past the retry window,
     /// or at shutdown).
     pub fn lost_spans(&self) -> u64 {
-        self.state
-            .lost_spans
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.state.lost()
     }
 
     /// Flushes and stops, within the shutdown bound. Dropping does the same.

@@ -132,6 +132,15 @@ fn run_child(context: &str, env: &[(&str, String)]) -> std::collections::BTreeMa
     let started = Instant::now();
     let out = c.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Spans that could not be delivered are said once, with their count.
+    if context != "disabled" {
+        assert_eq!(
+            stderr.matches("were not delivered").count(),
+            1,
+            "child {context}: {stderr}"
+        );
+    }
     assert!(
         out.status.success(),
         "child {context} failed:\n{stdout}\n{}",
