@@ -55,6 +55,16 @@
 //! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`) |
 //! | `otlp-grpc`, `otlp-http` | no | OTLP transports for the one-call initialiser |
 //!
+//! # Telemetry in one call
+//!
+//! [`init`] (or [`Builder`]) builds the resource, an OTLP exporter (gRPC or
+//! HTTP/protobuf), a batching tracer provider and the `tracing` stack, hands
+//! over from the pre-init capture and sends the startup span; the [`Guard`]
+//! it returns flushes within a bound. It reads the OpenTelemetry environment
+//! variables as the specification defines them — the table, defaults and
+//! precedence (code > signal-specific variable > generic variable > default)
+//! are in [`config`].
+//!
 //! # Build-script environment
 //!
 //! | variable | effect |
