@@ -11,26 +11,61 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-/// Runs `record` `iters` times in batches that fit the ring, timing only the
-/// records.
-fn in_batches(iters: u64, record: impl FnMut()) -> Duration {
-    in_batches_of(buildtrace::startup::capacity() as u64 / 2, iters, record)
-}
-
-fn in_batches_of(batch: u64, iters: u64, mut record: impl FnMut()) -> Duration {
+/// Times `iters` calls of `timed` in batches of `batch`, calling `drain`
+/// after each batch, outside the timing.
+fn batched(iters: u64, batch: u64, mut timed: impl FnMut(), mut drain: impl FnMut()) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let n = left.min(batch);
         let start = Instant::now();
         for _ in 0..n {
-            record();
+            timed();
         }
         total += start.elapsed();
-        black_box(buildtrace::startup::drain());
+        drain();
         left -= n;
     }
     total
+}
+
+/// Like [`batched`], while a second thread calls `other` the whole time.
+fn contended(
+    iters: u64,
+    batch: u64,
+    other: impl Fn() + Send + 'static,
+    timed: impl FnMut(),
+    drain: impl FnMut(),
+) -> Duration {
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(2));
+    let thread = {
+        let (stop, barrier) = (stop.clone(), barrier.clone());
+        std::thread::spawn(move || {
+            barrier.wait();
+            while !stop.load(Ordering::Relaxed) {
+                other();
+            }
+        })
+    };
+    barrier.wait();
+    let elapsed = batched(iters, batch, timed, drain);
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
+    elapsed
+}
+
+/// Half the ring per batch: no timed record meets a full ring.
+fn ring_batch() -> u64 {
+    buildtrace::startup::capacity() as u64 / 2
+}
+
+/// With a second thread filling the same ring, a smaller batch keeps timed
+/// records off the "full" path.
+const CONTENDED_BATCH: u64 = 64;
+
+fn drain_ring() {
+    black_box(buildtrace::startup::drain());
 }
 
 /// A 64-byte record, the shape crossbeam's queue is compared with.
@@ -49,58 +84,44 @@ fn startup(c: &mut Criterion) {
 
     g.bench_function("startup! with 2 attributes", |b| {
         b.iter_custom(|iters| {
-            in_batches(iters, || {
-                buildtrace::startup!("config.loaded", entries = 42_u64, path = "app.toml")
-            })
+            batched(
+                iters,
+                ring_batch(),
+                || buildtrace::startup!("config.loaded", entries = 42_u64, path = "app.toml"),
+                drain_ring,
+            )
         })
     });
 
     g.bench_function("startup! with 2 attributes, 2 threads contending", |b| {
         b.iter_custom(|iters| {
-            // A second thread records the whole time the first is timed.
-            let stop = Arc::new(AtomicBool::new(false));
-            let barrier = Arc::new(Barrier::new(2));
-            let other = {
-                let (stop, barrier) = (stop.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    while !stop.load(Ordering::Relaxed) {
-                        buildtrace::startup!("other", n = 1_u64, ok = true);
-                    }
-                })
-            };
-            barrier.wait();
-            // Half the ring per batch is shared by both threads: drain often.
-            let elapsed = in_batches(iters, || {
-                buildtrace::startup!("config.loaded", entries = 42_u64, path = "app.toml")
-            });
-            stop.store(true, Ordering::Relaxed);
-            other.join().unwrap();
-            elapsed
+            contended(
+                iters,
+                CONTENDED_BATCH,
+                || buildtrace::startup!("other", n = 1_u64, ok = true),
+                || buildtrace::startup!("config.loaded", entries = 42_u64, path = "app.toml"),
+                drain_ring,
+            )
         })
     });
 
-    let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
+    let record = || Rec64 {
+        name: "config.loaded",
+        ticks: 1,
+        a: ("entries", 42),
+        b: ("size", 7),
+    };
     g.bench_function("crossbeam ArrayQueue::push of a 64-byte record", |b| {
+        let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            let mut left = iters;
-            while left > 0 {
-                let n = left.min(queue.capacity() as u64 / 2);
-                let start = Instant::now();
-                for _ in 0..n {
-                    let _ = queue.push(black_box(Rec64 {
-                        name: "config.loaded",
-                        ticks: 1,
-                        a: ("entries", 42),
-                        b: ("size", 7),
-                    }));
-                }
-                total += start.elapsed();
-                while queue.pop().is_some() {}
-                left -= n;
-            }
-            total
+            batched(
+                iters,
+                ring_batch(),
+                || {
+                    let _ = queue.push(black_box(record()));
+                },
+                || while queue.pop().is_some() {},
+            )
         })
     });
 
@@ -109,43 +130,23 @@ fn startup(c: &mut Criterion) {
             let queue = Arc::new(crossbeam_queue::ArrayQueue::<Rec64>::new(
                 buildtrace::startup::capacity(),
             ));
-            let stop = Arc::new(AtomicBool::new(false));
-            let barrier = Arc::new(Barrier::new(2));
-            let other = {
-                let (queue, stop, barrier) = (queue.clone(), stop.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    while !stop.load(Ordering::Relaxed) {
-                        let _ = queue.push(black_box(Rec64 {
-                            name: "other",
-                            ticks: 2,
-                            a: ("n", 1),
-                            b: ("ok", 1),
-                        }));
-                    }
-                })
-            };
-            barrier.wait();
-            let mut total = Duration::ZERO;
-            let mut left = iters;
-            while left > 0 {
-                let n = left.min(64);
-                let start = Instant::now();
-                for _ in 0..n {
-                    let _ = queue.push(black_box(Rec64 {
-                        name: "config.loaded",
-                        ticks: 1,
-                        a: ("entries", 42),
-                        b: ("size", 7),
+            let other = queue.clone();
+            contended(
+                iters,
+                CONTENDED_BATCH,
+                move || {
+                    let _ = other.push(black_box(Rec64 {
+                        name: "other",
+                        ticks: 2,
+                        a: ("n", 1),
+                        b: ("ok", 1),
                     }));
-                }
-                total += start.elapsed();
-                while queue.pop().is_some() {}
-                left -= n;
-            }
-            stop.store(true, Ordering::Relaxed);
-            other.join().unwrap();
-            total
+                },
+                || {
+                    let _ = queue.push(black_box(record()));
+                },
+                || while queue.pop().is_some() {},
+            )
         })
     });
 
@@ -160,9 +161,12 @@ fn startup(c: &mut Criterion) {
         "pre-init tracing::info! with 2 fields (capturing layer)",
         |b| {
             b.iter_custom(|iters| {
-                in_batches(iters, || {
-                    tracing::info!(port = 8080_u64, tls = false, "listener bound")
-                })
+                batched(
+                    iters,
+                    ring_batch(),
+                    || tracing::info!(port = 8080_u64, tls = false, "listener bound"),
+                    drain_ring,
+                )
             })
         },
     );
