@@ -6,6 +6,14 @@
 mod provenance;
 
 #[allow(dead_code, unreachable_pub)]
+#[path = "src/slot.rs"]
+mod slot;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "src/keys.rs"]
+mod keys;
+
+#[allow(dead_code, unreachable_pub)]
 #[path = "src/capture/mod.rs"]
 mod build;
 

@@ -116,8 +116,49 @@ pub fn resource_attributes<'a>(
         keys::PROCESS_EXECUTABLE_BUILD_ID_HTLHASH,
         exe.htlhash.as_deref(),
     );
+    seal_attributes(record.seal_slot(), &mut out);
     out.sort_by(|a, b| a.key.cmp(b.key));
     out
+}
+
+/// `buildtrace.seal.state`: `sealed`, `payload_signed`, `unsigned`, or
+/// `malformed` (the slot does not decode). What the slot *claims*: the
+/// running program does no cryptography; `buildtrace verify` checks it.
+pub const SEAL_STATE: &str = "buildtrace.seal.state";
+/// `buildtrace.seal.digest`: the sealed file digest (SHA-256, hex), the value
+/// an attestation's subject is matched against.
+pub const SEAL_DIGEST: &str = "buildtrace.seal.digest";
+/// `buildtrace.seal.key_id`: the id of the key that sealed the file.
+pub const SEAL_KEY_ID: &str = "buildtrace.seal.key_id";
+/// `buildtrace.seal.payload_key_id`: the id of the key that signed the record
+/// at build time.
+pub const SEAL_PAYLOAD_KEY_ID: &str = "buildtrace.seal.payload_key_id";
+
+fn seal_attributes(slot: &[u8], out: &mut Vec<Attribute<'_>>) {
+    let text = |key, value: String| Attribute {
+        key,
+        value: AttrValue::Str(value.into()),
+    };
+    let (state, slot) = match crate::slot::Slot::parse(slot) {
+        Ok(s) if s.seal.is_some() => ("sealed", s),
+        Ok(s) if s.payload.is_some() => ("payload_signed", s),
+        Ok(s) => ("unsigned", s),
+        Err(_) => ("malformed", crate::slot::Slot::default()),
+    };
+    out.push(text(SEAL_STATE, state.to_owned()));
+    if let Some(seal) = slot.seal {
+        out.push(text(SEAL_DIGEST, crate::provenance::hex(seal.digest)));
+        out.push(text(
+            SEAL_KEY_ID,
+            crate::provenance::hex(seal.signature.key_id),
+        ));
+    }
+    if let Some(payload) = slot.payload {
+        out.push(text(
+            SEAL_PAYLOAD_KEY_ID,
+            crate::provenance::hex(payload.key_id),
+        ));
+    }
 }
 
 #[cfg(test)]

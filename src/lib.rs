@@ -94,10 +94,13 @@ mod diagnostics;
 pub mod embed;
 #[cfg(all(feature = "init", not(loom)))]
 mod export;
+#[cfg(any(feature = "build", feature = "seal"))]
+pub mod keys;
 #[cfg(all(feature = "init", not(loom)))]
 pub mod pipeline;
 pub mod provenance;
 mod ring;
+pub mod slot;
 #[cfg(not(loom))]
 pub mod startup;
 mod sync;
@@ -108,6 +111,9 @@ pub mod build;
 
 #[cfg(feature = "inspect")]
 pub mod inspect;
+
+#[cfg(feature = "seal")]
+pub mod seal;
 
 #[cfg(feature = "otel")]
 mod resource;

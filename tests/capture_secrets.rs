@@ -3,36 +3,7 @@
 
 mod common;
 
-use common::{report, Build, Repo};
-use std::path::Path;
-
-/// Every file under `dir` that contains one of `needles`, read once each.
-fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                if let Ok(bytes) = std::fs::read(&p) {
-                    if needles
-                        .iter()
-                        .any(|n| memchr::memmem::find(&bytes, n).is_some())
-                    {
-                        hits.push(p.display().to_string());
-                    }
-                }
-            }
-        }
-    }
-    hits
-}
+use common::{files_containing, report, Build, Repo};
 
 fn canary(tag: &str) -> String {
     format!("CANARY{tag}{}x{}", std::process::id(), tag.len() * 7919)

@@ -68,6 +68,11 @@ pub const GIT: &str = "BUILDTRACE_GIT";
 pub const GIT_DEFAULT: &str = "git";
 /// The reproducible-builds time variable.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+/// The path of a PKCS#8 PEM private key (ECDSA P-256) to sign the record
+/// with at build time. A relative path is taken from the package directory.
+/// The key is read by the build script only: it never reaches `OUT_DIR`,
+/// `target/` or the binary.
+pub const SIGNING_KEY: &str = "BUILDTRACE_SIGNING_KEY";
 /// Name of the record file in `OUT_DIR`, which `embed!()` includes.
 pub const RECORD_FILE: &str = "buildtrace.bin";
 
@@ -79,6 +84,8 @@ pub enum CaptureError {
     NotInBuildScript(&'static str),
     /// Writing the record to `OUT_DIR` failed.
     Write(std::io::Error),
+    /// [`SIGNING_KEY`] is set but the key cannot be used.
+    Signing(String),
 }
 
 impl fmt::Display for CaptureError {
@@ -89,6 +96,7 @@ impl fmt::Display for CaptureError {
                 "{var} is not set: buildtrace::build::capture() must be called from a Cargo build script (build.rs)"
             ),
             CaptureError::Write(e) => write!(f, "cannot write the record to OUT_DIR: {e}; check the target directory is writable"),
+            CaptureError::Signing(e) => write!(f, "{SIGNING_KEY}: {e} (unset {SIGNING_KEY} to build an unsigned record)"),
         }
     }
 }
@@ -198,6 +206,7 @@ fn capture_with(
         OVERRIDE_REF_TYPE,
         OVERRIDE_URL,
         SOURCE_DATE_EPOCH,
+        SIGNING_KEY,
     ] {
         cargo.rerun_if_env_changed(var);
     }
@@ -222,7 +231,12 @@ fn capture_with(
 
     let id = provenance::provenance_id(&r.0, sha256);
     r.str(keys::ID, id.clone());
-    let bytes = provenance::encode_record(&provenance::encode_payload(&r.0), sha256);
+    let mut bytes = provenance::encode_record(&provenance::encode_payload(&r.0), sha256);
+    if let Some(key) = env(SIGNING_KEY).filter(|k| !k.is_empty()) {
+        let key = manifest_dir.join(key);
+        cargo.rerun_if_changed(&key);
+        sign_record(&mut bytes, &key)?;
+    }
     let path = out_dir.join(RECORD_FILE);
     // Rewrite only on change, so that a rerun with the same facts does not
     // make the binary look changed to tools that watch mtimes.
@@ -230,6 +244,22 @@ fn capture_with(
         std::fs::write(&path, &bytes).map_err(CaptureError::Write)?;
     }
     Ok(Captured { path, id, bytes })
+}
+
+/// Signs the record header (which carries the payload digest) into the
+/// seal slot. Deterministic (RFC 6979), so reproducible builds stay so.
+fn sign_record(record: &mut [u8], key: &Path) -> Result<(), CaptureError> {
+    let key = crate::keys::signing_key_from_file(key)
+        .map_err(|e| CaptureError::Signing(e.to_string()))?;
+    let header = &record[..provenance::HEADER_LEN];
+    let sig = crate::keys::sign(&key, &[crate::slot::PAYLOAD_CONTEXT, header]);
+    let key_id = crate::keys::key_id(key.verifying_key());
+    let slot_at = record.len() - provenance::SEAL_LEN;
+    let slot: &mut [u8; provenance::SEAL_LEN] = (&mut record[slot_at..])
+        .try_into()
+        .expect("the record ends with its slot");
+    crate::slot::write_payload_signature(slot, &key_id, &sig);
+    Ok(())
 }
 
 /// The VCS fallback chain. Returns the commit time when known.

@@ -40,6 +40,14 @@ pub enum InspectError {
         /// What failed, as the parser reported it.
         reason: String,
     },
+    /// A valid file of a kind this operation does not handle.
+    #[error("{what} is not supported here; {remedy}")]
+    Unsupported {
+        /// What the file is.
+        what: &'static str,
+        /// What to do instead.
+        remedy: &'static str,
+    },
     /// The record's section exists but occupies no bytes of the file.
     #[error("section `{section}` has no data in the file; rebuild the binary with `buildtrace::embed!()`")]
     EmptySection {

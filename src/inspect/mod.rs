@@ -222,6 +222,26 @@ pub fn inspect_reader<R: Read + Seek>(
     })
 }
 
+/// Finds a record by the magic scan alone, for a file whose container
+/// headers do not parse (a verifier still wants the record to report the
+/// file as tampered with). Returns the location and the validated record.
+pub(crate) fn scan_path(path: &Path, limits: &Limits) -> Result<(Location, Vec<u8>), InspectError> {
+    refuse_special(&std::fs::metadata(path)?)?;
+    let mut file = open_nonblocking(path)?;
+    refuse_special(&file.metadata()?)?;
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    locate::scan(&mut file, len, limits)
+}
+
+/// Opens `path` for reading after refusing directories, FIFOs and devices.
+pub(crate) fn open_regular(path: &Path) -> Result<File, InspectError> {
+    refuse_special(&std::fs::metadata(path)?)?;
+    let file = open_nonblocking(path)?;
+    refuse_special(&file.metadata()?)?;
+    Ok(file)
+}
+
 fn refuse_special(metadata: &std::fs::Metadata) -> Result<(), InspectError> {
     let file_type = metadata.file_type();
     if file_type.is_file() {

@@ -311,3 +311,31 @@ pub fn objcopy_section(exe: &Path, section: &str) -> Vec<u8> {
 pub fn readelf_sections(exe: &Path) -> String {
     run(Command::new("readelf").arg("-SW").arg(exe))
 }
+
+/// Every file under `dir` that contains one of `needles`, read once each.
+pub fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                if let Ok(bytes) = std::fs::read(&p) {
+                    if needles
+                        .iter()
+                        .any(|n| memchr::memmem::find(&bytes, n).is_some())
+                    {
+                        hits.push(p.display().to_string());
+                    }
+                }
+            }
+        }
+    }
+    hits
+}

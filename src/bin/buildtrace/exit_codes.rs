@@ -14,7 +14,32 @@ pub(crate) enum ExitCode {
     /// The file is unreadable, not an executable, or holds a broken record;
     /// Jaeger could not be asked; or the command line is wrong.
     Error,
+    /// `verify`: the file was altered after it was signed or sealed.
+    Invalid,
+    /// `verify`: a signing key is not among the trusted ones.
+    UntrustedKey,
+    /// `verify`: nothing (or not enough) to verify: no record, an unsigned
+    /// one, or less than `--require` asks for.
+    NotVerified,
+    /// `diff`: the two records differ.
+    Differ,
 }
+
+/// The exit codes of `verify`, for its `--help`.
+pub(crate) const VERIFY_HELP: &str = "\
+Exit status:
+  0  sealed-and-bound, or payload-authentic (unless --require sealed)
+  1  invalid: the file or its record no longer matches its seal or signature
+  2  error: the file is unreadable or not an executable, a key file is unusable, or the usage is wrong
+  3  untrusted-key: everything checkable matches, but the signing key is not among --pubkey
+  4  absent or unsigned: no record, or a record without signature or seal; or less than --require asks";
+
+/// The exit codes of `diff`, for its `--help`.
+pub(crate) const DIFF_HELP: &str = "\
+Exit status:
+  0  the two records state the same facts
+  1  they differ
+  2  error: a file is unreadable, has no record, or the usage is wrong";
 
 /// The exit codes, for `--help`.
 pub(crate) const HELP: &str = "\
@@ -31,6 +56,9 @@ impl From<ExitCode> for std::process::ExitCode {
             ExitCode::Success => std::process::ExitCode::SUCCESS,
             ExitCode::NotFound => std::process::ExitCode::from(1),
             ExitCode::Error => std::process::ExitCode::from(2),
+            ExitCode::Invalid | ExitCode::Differ => std::process::ExitCode::from(1),
+            ExitCode::UntrustedKey => std::process::ExitCode::from(3),
+            ExitCode::NotVerified => std::process::ExitCode::from(4),
         }
     }
 }

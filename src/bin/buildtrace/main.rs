@@ -1,17 +1,22 @@
-//! `buildtrace`: read the build provenance embedded in an executable, and
-//! follow it into Jaeger.
+//! `buildtrace`: read the build provenance embedded in an executable, follow
+//! it into Jaeger, and seal, verify, compare and attest binaries.
 
 // The tool carries its own record, so `buildtrace inspect $(which buildtrace)`
 // works, and the tests have a real binary to read.
 buildtrace::embed!();
 
+mod attest;
+mod diff;
 mod exit_codes;
 mod inspect;
 mod jaeger;
+mod keygen;
 mod lookup;
+mod seal;
 mod time;
 mod timeline;
 mod traces;
+mod verify;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -58,6 +63,29 @@ enum Command {
     /// Jaeger gives up after 5 s without progress.
     #[command(after_help = exit_codes::HELP)]
     Lookup(lookup::LookupArgs),
+    /// Seal a linked binary: sign the SHA-256 of the file into its record.
+    ///
+    /// The digest covers the whole file with the seal fields read as zeros
+    /// (PE: also Authenticode's certificate table and fields; Mach-O: the
+    /// code signature), so run it after `strip` and before platform code
+    /// signing. The file is replaced atomically, permissions kept; sealing
+    /// again replaces the seal.
+    Seal(seal::SealArgs),
+    /// Check a binary's seal and build-time signature against trusted keys.
+    ///
+    /// Verdicts: absent, unsigned, payload-authentic, sealed-and-bound,
+    /// invalid (with what no longer matches), untrusted-key.
+    #[command(after_help = exit_codes::VERIFY_HELP)]
+    Verify(verify::VerifyArgs),
+    /// Which provenance facts two binaries' records disagree on.
+    #[command(after_help = exit_codes::DIFF_HELP)]
+    Diff(diff::DiffArgs),
+    /// Print an in-toto Statement (SLSA provenance v1) for a binary, signed
+    /// in a DSSE envelope with --key.
+    #[command(after_help = exit_codes::HELP)]
+    Attest(attest::AttestArgs),
+    /// Create an ECDSA P-256 key pair for seal, verify and attest.
+    Keygen(keygen::KeygenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -83,6 +111,11 @@ fn run(args: impl IntoIterator<Item = OsString>, out: &mut impl Write) -> anyhow
         Command::Inspect(args) => inspect::run(&args, out)?,
         Command::Traces(args) => traces::run(&args, out)?,
         Command::Lookup(args) => lookup::run(&args, out)?,
+        Command::Seal(args) => seal::run(&args, out)?,
+        Command::Verify(args) => return verify::run(&args, out),
+        Command::Diff(args) => return diff::run(&args, out),
+        Command::Attest(args) => attest::run(&args, out)?,
+        Command::Keygen(args) => keygen::run(&args, out)?,
     }
     Ok(ExitCode::Success)
 }
