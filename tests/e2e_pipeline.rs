@@ -407,3 +407,49 @@ fn a_collector_killed_mid_run_and_restarted_loses_nothing_it_can_retry() {
         "a span was neither delivered nor counted as lost"
     );
 }
+
+#[test]
+fn a_sealed_binary_says_its_sealed_digest_in_jaeger_matching_verify_and_its_attestation() {
+    let Some(pipeline) = Pipeline::start() else {
+        return;
+    };
+    let repo = Repo::new();
+    let built = Build::new().features("export").run(&repo.dir);
+    let cli = || Command::new(env!("CARGO_BIN_EXE_buildtrace"));
+    let key = repo.tmp.path().join("release.pem");
+    run(cli().arg("keygen").arg("--out").arg(&key));
+    run(cli().arg("seal").arg(&built.exe).arg("--key").arg(&key));
+    let verified: serde_json::Value = serde_json::from_str(&run(cli()
+        .arg("verify")
+        .arg("--json")
+        .arg(&built.exe)
+        .arg("--pubkey")
+        .arg(repo.tmp.path().join("release.pem.pub"))))
+    .unwrap();
+    assert_eq!(verified["verdict"], "sealed-and-bound");
+    let sealed = verified["seal"]["sealed_digest"].as_str().unwrap();
+    let attestation: serde_json::Value =
+        serde_json::from_str(&run(cli().arg("attest").arg(&built.exe))).unwrap();
+
+    let service = format!("{}-sealed", repo.name);
+    let mut env = pipeline.otlp_env("grpc");
+    env.push(("OTEL_SERVICE_NAME".into(), service.clone()));
+    run_fixture(&built.exe, &env);
+    let query = format!("{service}?operation=startup");
+    let traces = pipeline.traces_until(&query, Duration::from_secs(10), |t| {
+        !spans_named(t, "startup").is_empty()
+    });
+    let startup = spans_named(&traces, "startup");
+    assert_eq!(startup.len(), 1, "the startup span did not arrive");
+    let process = tags(&startup[0].1["tags"]);
+    assert_eq!(process["buildtrace.seal.state"], "sealed");
+    assert_eq!(process["buildtrace.seal.digest"], sealed);
+    assert_eq!(
+        process["buildtrace.seal.key_id"],
+        verified["seal"]["signature"]["key_id"].as_str().unwrap()
+    );
+    assert_eq!(
+        attestation["predicate"]["runDetails"]["byproducts"][0]["annotations"]["sealDigest"],
+        sealed
+    );
+}
