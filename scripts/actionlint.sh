@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Lints the GitHub Actions workflows with actionlint, and the shell in their
+# `run:` steps with shellcheck when it is on PATH. Exits non-zero on any
+# finding.
+#
+# actionlint is built once from the Go module proxy into a cache outside the
+# clone, next to the pipeline's tools (scripts/pipeline/setup.sh):
+#   ${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-~/.cache}/buildtrace/tools}/actionlint/<version>-<os>-<arch>/
+# Go is needed for that first build only; without it the script fails.
+# When shellcheck is missing, it installs it as root with apt-get (a CI
+# container); otherwise it says that the shell steps go unchecked.
+#
+# Usage: actionlint.sh               lint .github/workflows/*.yml and *.yaml
+#        actionlint.sh FILE...       lint these workflow files instead
+set -euo pipefail
+
+# The header comment above is the help text.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+# The newest version the module proxy serves (`go list -m -versions
+# github.com/rhysd/actionlint`); bump by hand.
+ACTIONLINT_VERSION=v1.7.12
+ACTIONLINT_MODULE=github.com/rhysd/actionlint
+
+die() {
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+case "${1:-}" in
+-h | --help)
+	usage
+	exit 0
+	;;
+esac
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
+
+require_go() {
+	if ! command -v go >/dev/null 2>&1; then
+		printf '%s\n' \
+			"${0##*/}: error: Go is required to build actionlint $ACTIONLINT_VERSION once (it is then cached in $tools/actionlint)." \
+			"Install it: apt-get install golang-go (Debian >= 13, Ubuntu >= 24.04), or see https://go.dev/dl" >&2
+		exit 2
+	fi
+}
+
+# The cache key is the version and the platform; without Go (a cache filled
+# earlier), the platform comes from uname.
+if command -v go >/dev/null 2>&1; then
+	platform=$(cd / && go env GOOS)-$(cd / && go env GOARCH)
+else
+	platform=$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+fi
+dir=$tools/actionlint/$ACTIONLINT_VERSION-$platform
+bin=$dir/actionlint
+
+if [[ -x $bin ]] && "$bin" -version >/dev/null 2>&1; then
+	echo "cached: $bin"
+else
+	require_go
+	start=$SECONDS
+	echo "==> installing actionlint $ACTIONLINT_VERSION from the Go module proxy into $dir (once)"
+	mkdir -p "$tools/actionlint"
+	gobin=$(mktemp -d "$tools/actionlint/.install.XXXXXX")
+	trap 'rm -rf "$gobin"' EXIT
+	# Own Go caches, shared with scripts/pipeline/setup.sh: the user's
+	# GOPATH/GOFLAGS/go.work cannot change the result, and one `rm -rf` of
+	# the tools dir removes everything.
+	if ! (
+		export GOPATH=$tools/go
+		export GOMODCACHE=$GOPATH/pkg/mod GOCACHE=$GOPATH/cache
+		export GOFLAGS=-modcacherw GOWORK=off GOBIN=$gobin CGO_ENABLED=0
+		unset GOOS GOARCH
+		cd / && go install "$ACTIONLINT_MODULE/cmd/actionlint@$ACTIONLINT_VERSION"
+	) >"$gobin/install.log" 2>&1; then
+		tail -n 40 "$gobin/install.log" >&2
+		die "go install $ACTIONLINT_MODULE/cmd/actionlint@$ACTIONLINT_VERSION failed with $(cd / && go env GOVERSION) (GOPROXY=$(cd / && go env GOPROXY))"
+	fi
+	# A concurrent run may have finished first: both binaries are the same.
+	mkdir -p "$dir"
+	mv -f "$gobin/actionlint" "$bin.tmp.$$"
+	mv -f "$bin.tmp.$$" "$bin"
+	echo "    done in $((SECONDS - start))s: $bin"
+fi
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		echo "==> installing shellcheck (apt-get)"
+		if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }; then
+			echo "warning: could not install shellcheck" >&2
+		fi
+	fi
+fi
+if command -v shellcheck >/dev/null 2>&1; then
+	echo "shellcheck: $(shellcheck --version | sed -n 's/^version: //p') checks the run: steps"
+else
+	echo "warning: shellcheck not found: the shell in run: steps is NOT checked (apt-get install shellcheck)" >&2
+fi
+
+if (($# > 0)); then
+	files=("$@")
+else
+	shopt -s nullglob
+	files=("$repo"/.github/workflows/*.yml "$repo"/.github/workflows/*.yaml)
+	shopt -u nullglob
+	((${#files[@]} > 0)) || die "no workflow in $repo/.github/workflows"
+fi
+
+echo "==> actionlint $("$bin" -version | head -n 1) ${files[*]#"$repo/"}"
+cd "$repo"
+if "$bin" "${files[@]}"; then
+	echo "actionlint: no findings"
+else
+	rc=$?
+	echo "actionlint: findings above (exit $rc)" >&2
+	exit "$rc"
+fi
