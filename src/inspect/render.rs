@@ -210,6 +210,7 @@ mod tests {
                 "app: buildtrace record v1, provenance id unknown\n\
                  \t{}\ttrue\n\
                  \t{}\t-163\n\
+                 \t{}\tunsigned\n\
                  \t{}\tlinux\n\
                  \t{}\tlinux\n\
                  \tprocess.executable.build_id.htlhash\t{htlhash}\n\
@@ -217,6 +218,7 @@ mod tests {
                  found by magic scan at offset 0 (raw record)\n",
                 pad("buildtrace.git.dirty"),
                 pad("buildtrace.lock.packages"),
+                pad("buildtrace.seal.state"),
                 pad("buildtrace.target.os"),
                 pad("os.type"),
                 pad("service.name"),
@@ -231,7 +233,7 @@ mod tests {
             out,
             format!(
                 "{{\"buildtrace.git.dirty\":true,\"buildtrace.lock.packages\":-163,\
-                 \"buildtrace.target.os\":\"linux\",\"os.type\":\"linux\",\
+                 \"buildtrace.seal.state\":\"unsigned\",\"buildtrace.target.os\":\"linux\",\"os.type\":\"linux\",\
                  \"process.executable.build_id.htlhash\":\"{htlhash}\",\
                  \"service.name\":\"my app, v=1%\"}}\n"
             )
@@ -245,7 +247,7 @@ mod tests {
             out,
             format!(
                 "buildtrace.git.dirty=true,buildtrace.lock.packages=-163,\
-                 buildtrace.target.os=linux,os.type=linux,\
+                 buildtrace.seal.state=unsigned,buildtrace.target.os=linux,os.type=linux,\
                  process.executable.build_id.htlhash={htlhash},\
                  service.name=my%20app%2C%20v%3D1%25\n"
             )
