@@ -48,6 +48,10 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("build settings", &["buildtrace.build.", "buildtrace.lock."]),
     ("CI", &["cicd.", "buildtrace.ci."]),
     ("executable", &["process.executable."]),
+    (
+        "seal (claimed; check the file with `buildtrace verify`)",
+        &["buildtrace.seal."],
+    ),
     ("service", &["service.", "telemetry."]),
 ];
 
