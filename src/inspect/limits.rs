@@ -23,7 +23,9 @@ pub const MAX_RECORD_LEN: usize = HEADER_LEN + MAX_PAYLOAD_LEN + (ALIGN - 1) + S
 #[non_exhaustive]
 pub struct Limits {
     /// Most bytes the magic scan reads, from the start of the file, when no
-    /// section carries the record. Default: 1 GiB.
+    /// section carries the record. Default: 256 MiB, which the reader gets
+    /// through in a fraction of a second even when the kernel has to fill
+    /// it in from a sparse file's holes (a gigabyte can take more than one).
     pub max_scan_bytes: u64,
     /// Longest record accepted, header to seal slot. Default and maximum:
     /// [`MAX_RECORD_LEN`].
@@ -40,7 +42,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_scan_bytes: 1 << 30,
+            max_scan_bytes: 256 << 20,
             max_record_len: MAX_RECORD_LEN,
             max_sections: 4096,
             max_note_bytes: 1 << 20,

@@ -225,6 +225,7 @@ pub fn inspect_reader<R: Read + Seek>(
 /// Finds a record by the magic scan alone, for a file whose container
 /// headers do not parse (a verifier still wants the record to report the
 /// file as tampered with). Returns the location and the validated record.
+#[cfg(feature = "seal")]
 pub(crate) fn scan_path(path: &Path, limits: &Limits) -> Result<(Location, Vec<u8>), InspectError> {
     refuse_special(&std::fs::metadata(path)?)?;
     let mut file = open_nonblocking(path)?;
@@ -235,6 +236,7 @@ pub(crate) fn scan_path(path: &Path, limits: &Limits) -> Result<(Location, Vec<u
 }
 
 /// Opens `path` for reading after refusing directories, FIFOs and devices.
+#[cfg(feature = "seal")]
 pub(crate) fn open_regular(path: &Path) -> Result<File, InspectError> {
     refuse_special(&std::fs::metadata(path)?)?;
     let file = open_nonblocking(path)?;
