@@ -1,0 +1,3 @@
+fn main() {
+    buildtrace::build::capture();
+}
