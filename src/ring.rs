@@ -437,6 +437,38 @@ mod loom_models {
         }
     }
 
+    /// `producers` threads, producer `p` pushing `(p, 0)`, …, `(p, pushes - 1)`.
+    fn spawn_producers<const N: usize>(
+        ring: &Arc<Ring<(u8, u8), N>>,
+        producers: u8,
+        pushes: u8,
+    ) -> Vec<thread::JoinHandle<()>> {
+        (0..producers)
+            .map(|p| {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    for i in 0..pushes {
+                        ring.push((p, i));
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Takes one value if there is one, lets the producers finish, drains the
+    /// rest: a drainer running concurrently with the producers.
+    fn drain_concurrently<const N: usize>(
+        ring: &Ring<(u8, u8), N>,
+        producers: Vec<thread::JoinHandle<()>>,
+    ) -> Vec<(u8, u8)> {
+        let mut got: Vec<(u8, u8)> = ring.pop().into_iter().collect();
+        for h in producers {
+            h.join().unwrap();
+        }
+        got.extend(std::iter::from_fn(|| ring.pop()));
+        got
+    }
+
     #[test]
     fn a_drainer_waiting_for_a_value_reads_it_whole() {
         model(|| {
@@ -462,25 +494,8 @@ mod loom_models {
     fn two_producers_and_a_concurrent_drainer() {
         model(|| {
             let ring: Arc<Ring<(u8, u8), 2>> = Arc::new(Ring::starting_at(0));
-            let producers: Vec<_> = (0..2u8)
-                .map(|p| {
-                    let ring = ring.clone();
-                    thread::spawn(move || {
-                        ring.push((p, 0));
-                        ring.push((p, 1));
-                    })
-                })
-                .collect();
-            let mut got = Vec::new();
-            if let Some(r) = ring.pop() {
-                got.push(r);
-            }
-            for h in producers {
-                h.join().unwrap();
-            }
-            while let Some(r) = ring.pop() {
-                got.push(r);
-            }
+            let producers = spawn_producers(&ring, 2, 2);
+            let got = drain_concurrently(&ring, producers);
             check(&got, ring.dropped(), 4);
         });
     }
@@ -489,21 +504,10 @@ mod loom_models {
     fn three_producers_into_a_full_ring() {
         model(|| {
             let ring: Arc<Ring<(u8, u8), 1>> = Arc::new(Ring::starting_at(0));
-            let producers: Vec<_> = (0..3u8)
-                .map(|p| {
-                    let ring = ring.clone();
-                    thread::spawn(move || {
-                        ring.push((p, 0));
-                    })
-                })
-                .collect();
-            for h in producers {
+            for h in spawn_producers(&ring, 3, 1) {
                 h.join().unwrap();
             }
-            let mut got = Vec::new();
-            while let Some(r) = ring.pop() {
-                got.push(r);
-            }
+            let got: Vec<_> = std::iter::from_fn(|| ring.pop()).collect();
             // The earliest push won the only slot; the others are counted.
             assert_eq!(got.len(), 1);
             assert_eq!(ring.dropped(), 2);
@@ -515,24 +519,8 @@ mod loom_models {
     fn three_producers_and_a_drainer_on_a_tiny_ring() {
         model(|| {
             let ring: Arc<Ring<(u8, u8), 1>> = Arc::new(Ring::starting_at(0));
-            let producers: Vec<_> = (0..3u8)
-                .map(|p| {
-                    let ring = ring.clone();
-                    thread::spawn(move || {
-                        ring.push((p, 0));
-                    })
-                })
-                .collect();
-            let mut got = Vec::new();
-            if let Some(r) = ring.pop() {
-                got.push(r);
-            }
-            for h in producers {
-                h.join().unwrap();
-            }
-            while let Some(r) = ring.pop() {
-                got.push(r);
-            }
+            let producers = spawn_producers(&ring, 3, 1);
+            let got = drain_concurrently(&ring, producers);
             check(&got, ring.dropped(), 3);
         });
     }
@@ -547,22 +535,8 @@ mod loom_models {
             ring.push((2, 1));
             assert_eq!(ring.pop(), Some((2, 0)));
             assert_eq!(ring.pop(), Some((2, 1)));
-            let producer = {
-                let ring = ring.clone();
-                thread::spawn(move || {
-                    ring.push((0, 0));
-                    ring.push((0, 1));
-                    ring.push((0, 2));
-                })
-            };
-            let mut got = Vec::new();
-            if let Some(r) = ring.pop() {
-                got.push(r);
-            }
-            producer.join().unwrap();
-            while let Some(r) = ring.pop() {
-                got.push(r);
-            }
+            let producers = spawn_producers(&ring, 1, 3);
+            let got = drain_concurrently(&ring, producers);
             check(&got, ring.dropped(), 3);
         });
     }
