@@ -227,23 +227,8 @@ fn a_universal_mach_o_file_is_read_through_its_first_architecture() {
         "__buildtrace",
         &record,
     );
-    // fat_header and one fat_arch, big-endian, then the thin file at 4096.
-    const FAT_MAGIC: u32 = 0xcafe_babe;
-    const CPU_TYPE_X86_64: u32 = 0x0100_0007;
-    let mut fat = Vec::new();
-    for word in [
-        FAT_MAGIC,
-        1,
-        CPU_TYPE_X86_64,
-        3,
-        4096,
-        thin.len() as u32,
-        12,
-    ] {
-        fat.extend_from_slice(&word.to_be_bytes());
-    }
-    fat.resize(4096, 0);
-    fat.extend_from_slice(&thin);
+    // CPU_TYPE_X86_64, CPU_SUBTYPE_X86_64_ALL, the thin file at 4096.
+    let fat = objects::universal(&thin, 0x0100_0007, 3, 12);
     let inspection = inspect_file(&fat);
     assert_eq!(inspection.format(), Format::MachO);
     assert_eq!(

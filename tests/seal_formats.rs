@@ -877,24 +877,10 @@ fn mach_o_bytes_appended_after_the_code_signature_break_the_seal() {
     signer.expect(&path, Verdict::Invalid, "bytes after the code signature");
 }
 
-/// A universal file: `fat_header` and one `fat_arch` (big-endian), the thin
-/// file at 16 KiB.
+/// A universal file holding `thin` at 16 KiB.
 fn universal(thin: &[u8]) -> Vec<u8> {
-    let mut fat = Vec::new();
-    for word in [
-        0xcafe_babe,
-        1,
-        CPU_TYPE_ARM64,
-        0,
-        PAGE as u32,
-        thin.len() as u32,
-        14,
-    ] {
-        fat.extend_from_slice(&u32::to_be_bytes(word));
-    }
-    fat.resize(PAGE, 0);
-    fat.extend_from_slice(thin);
-    fat
+    assert_eq!(PAGE, 1 << 14);
+    objects::universal(thin, CPU_TYPE_ARM64, 0, 14)
 }
 
 #[test]

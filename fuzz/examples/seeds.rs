@@ -5,48 +5,12 @@
 //!
 //! `cargo run --example seeds -- RECORD OUT_DIR`
 
-use object::write::{Object, StandardSection};
-use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+use object::{Architecture, BinaryFormat, Endianness};
 
-fn object_file(
-    format: BinaryFormat,
-    architecture: Architecture,
-    endian: Endianness,
-    segment: &str,
-    name: &str,
-    record: &[u8],
-) -> Vec<u8> {
-    let mut object = Object::new(format, architecture, endian);
-    let text = object.section_id(StandardSection::Text);
-    object.append_section_data(text, &[0xc3; 37], 16);
-    let ours = object.add_section(
-        segment.as_bytes().to_vec(),
-        name.as_bytes().to_vec(),
-        SectionKind::ReadOnlyData,
-    );
-    object.append_section_data(ours, record, 16);
-    object.write().expect("object::write")
-}
-
-/// A universal Mach-O file holding `thin` as its only architecture.
-fn fat(thin: &[u8]) -> Vec<u8> {
-    const OFFSET: u32 = 4096;
-    let mut file = Vec::new();
-    for word in [
-        0xcafe_babe_u32,
-        1,
-        0x0100_000c,
-        0,
-        OFFSET,
-        thin.len() as u32,
-        12,
-    ] {
-        file.extend_from_slice(&word.to_be_bytes());
-    }
-    file.resize(OFFSET as usize, 0);
-    file.extend_from_slice(thin);
-    file
-}
+// The generators the reader's tests use.
+#[path = "../../tests/common/objects.rs"]
+mod objects;
+use objects::object_file;
 
 fn main() {
     let mut args = std::env::args_os().skip(1);
@@ -100,7 +64,7 @@ fn main() {
             ),
         ),
         ("macho.o", macho.clone()),
-        ("universal", fat(&macho)),
+        ("universal", objects::universal(&macho, 0x0100_000c, 0, 12)),
         (
             "coff.obj",
             object_file(

@@ -99,3 +99,24 @@ fn build(
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// A universal (fat) Mach-O file: `fat_header` and one `fat_arch`
+/// (big-endian) for `cputype`/`cpusubtype`, then `thin` at `1 << align`.
+pub fn universal(thin: &[u8], cputype: u32, cpusubtype: u32, align: u32) -> Vec<u8> {
+    let offset = 1u32 << align;
+    let mut fat = Vec::new();
+    for word in [
+        0xcafe_babe,
+        1,
+        cputype,
+        cpusubtype,
+        offset,
+        thin.len() as u32,
+        align,
+    ] {
+        fat.extend_from_slice(&u32::to_be_bytes(word));
+    }
+    fat.resize(offset as usize, 0);
+    fat.extend_from_slice(thin);
+    fat
+}
