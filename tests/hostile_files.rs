@@ -109,18 +109,6 @@ fn jpeg() -> Vec<u8> {
     jpeg
 }
 
-/// An ELF object with no record (its data holds a stray copy of the magic).
-fn object_without_record() -> Vec<u8> {
-    objects::object_file(
-        object::BinaryFormat::Elf,
-        object::Architecture::X86_64,
-        object::Endianness::Little,
-        "",
-        ".rodata",
-        b"no record here",
-    )
-}
-
 fn write(path: &Path, bytes: &[u8]) -> PathBuf {
     std::fs::write(path, bytes).unwrap();
     path.to_owned()
@@ -440,7 +428,7 @@ fn hostile_files_get_a_typed_error_quickly_and_in_little_memory() {
     let (loop_a, loop_b) = (at("loop-a"), at("loop-b"));
     std::os::unix::fs::symlink(&loop_a, &loop_b).unwrap();
     std::os::unix::fs::symlink(&loop_b, &loop_a).unwrap();
-    let no_record = object_without_record();
+    let no_record = objects::object_without_record();
 
     let cases: Vec<(&str, PathBuf, Expect<'static>)> = vec![
         ("empty file", write(&at("empty"), b""), NOT_EXECUTABLE),

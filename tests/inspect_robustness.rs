@@ -403,14 +403,7 @@ fn large_files_are_answered_quickly_and_the_scan_limit_holds() {
     );
 
     // An executable header, then zeros: the whole file is scanned.
-    let object = objects::object_file(
-        object::BinaryFormat::Elf,
-        object::Architecture::X86_64,
-        object::Endianness::Little,
-        "",
-        ".rodata",
-        b"no record here",
-    );
+    let object = objects::object_without_record();
     let padded = dir.path().join("padded");
     sparse(&padded, &object, LEN);
     let started = Instant::now();

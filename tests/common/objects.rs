@@ -120,3 +120,16 @@ pub fn universal(thin: &[u8], cputype: u32, cpusubtype: u32, align: u32) -> Vec<
     fat.extend_from_slice(thin);
     fat
 }
+
+/// An ELF object with no record: its `.rodata` holds plain bytes and its data
+/// a stray copy of the magic.
+pub fn object_without_record() -> Vec<u8> {
+    object_file(
+        BinaryFormat::Elf,
+        Architecture::X86_64,
+        Endianness::Little,
+        "",
+        ".rodata",
+        b"no record here",
+    )
+}
