@@ -10,11 +10,15 @@ mod provenance;
 mod slot;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "src/keys.rs"]
-mod keys;
+#[path = "src/names.rs"]
+mod names;
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "src/capture/mod.rs"]
+#[path = "src/signing.rs"]
+mod signing;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "src/build/mod.rs"]
 mod build;
 
 fn main() {

@@ -23,7 +23,7 @@ fn seal(c: &mut Criterion) {
     let key = SigningKey::try_generate().unwrap();
     let trusted = [TrustedKey {
         key: *key.verifying_key(),
-        id: buildtrace::keys::key_id(key.verifying_key()),
+        id: buildtrace::signing::key_id(key.verifying_key()),
         label: "bench".into(),
     }];
     let limits = Limits::default();

@@ -5,7 +5,8 @@
 //! (`buildtrace inspect --json`), so the two can never disagree: every stored
 //! entry, plus the facts derived from the binary itself.
 
-use crate::provenance::{cap_value, keys, Record, Value};
+use crate::names;
+use crate::provenance::{cap_value, Record, Value};
 
 /// Facts about the executable file that the record cannot hold, because they
 /// only exist once the file is linked.
@@ -100,39 +101,26 @@ pub fn resource_attributes<'a>(
         }
     };
     derive(
-        keys::OS_TYPE,
-        record.get_str(keys::TARGET_OS).map(semconv_os_type),
+        names::OS_TYPE,
+        record.get_str(names::TARGET_OS).map(semconv_os_type),
     );
     derive(
-        keys::HOST_ARCH,
-        record.get_str(keys::TARGET_ARCH).map(semconv_host_arch),
+        names::HOST_ARCH,
+        record.get_str(names::TARGET_ARCH).map(semconv_host_arch),
     );
-    derive(keys::PROCESS_EXECUTABLE_NAME, exe.name.as_deref());
+    derive(names::PROCESS_EXECUTABLE_NAME, exe.name.as_deref());
     derive(
-        keys::PROCESS_EXECUTABLE_BUILD_ID_GNU,
+        names::PROCESS_EXECUTABLE_BUILD_ID_GNU,
         exe.build_id_gnu.as_deref(),
     );
     derive(
-        keys::PROCESS_EXECUTABLE_BUILD_ID_HTLHASH,
+        names::PROCESS_EXECUTABLE_BUILD_ID_HTLHASH,
         exe.htlhash.as_deref(),
     );
     seal_attributes(record.seal_slot(), &mut out);
     out.sort_by(|a, b| a.key.cmp(b.key));
     out
 }
-
-/// `buildtrace.seal.state`: `sealed`, `payload_signed`, `unsigned`, or
-/// `malformed` (the slot does not decode). What the slot *claims*: the
-/// running program does no cryptography; `buildtrace verify` checks it.
-pub const SEAL_STATE: &str = "buildtrace.seal.state";
-/// `buildtrace.seal.digest`: the sealed file digest (SHA-256, hex), the value
-/// an attestation's subject is matched against.
-pub const SEAL_DIGEST: &str = "buildtrace.seal.digest";
-/// `buildtrace.seal.key_id`: the id of the key that sealed the file.
-pub const SEAL_KEY_ID: &str = "buildtrace.seal.key_id";
-/// `buildtrace.seal.payload_key_id`: the id of the key that signed the record
-/// at build time.
-pub const SEAL_PAYLOAD_KEY_ID: &str = "buildtrace.seal.payload_key_id";
 
 fn seal_attributes(slot: &[u8], out: &mut Vec<Attribute<'_>>) {
     let text = |key, value: String| Attribute {
@@ -145,17 +133,20 @@ fn seal_attributes(slot: &[u8], out: &mut Vec<Attribute<'_>>) {
         Ok(s) => ("unsigned", s),
         Err(_) => ("malformed", crate::slot::Slot::default()),
     };
-    out.push(text(SEAL_STATE, state.to_owned()));
+    out.push(text(names::SEAL_STATE, state.to_owned()));
     if let Some(seal) = slot.seal {
-        out.push(text(SEAL_DIGEST, crate::provenance::hex(seal.digest)));
         out.push(text(
-            SEAL_KEY_ID,
+            names::SEAL_DIGEST,
+            crate::provenance::hex(seal.digest),
+        ));
+        out.push(text(
+            names::SEAL_KEY_ID,
             crate::provenance::hex(seal.signature.key_id),
         ));
     }
     if let Some(payload) = slot.payload {
         out.push(text(
-            SEAL_PAYLOAD_KEY_ID,
+            names::SEAL_PAYLOAD_KEY_ID,
             crate::provenance::hex(payload.key_id),
         ));
     }

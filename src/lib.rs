@@ -84,50 +84,50 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+/// Items that the loom models do not build: under `--cfg loom` only the
+/// ring and its atomics facade are compiled (the static ring needs `const`
+/// atomics that loom does not have), so this is the one place that says so.
+macro_rules! not_under_loom {
+    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
+}
+
 pub mod attributes;
 mod build_id;
-#[cfg(feature = "otel")]
-pub mod config;
-#[cfg(all(feature = "init", not(loom)))]
-mod diagnostics;
 #[doc(hidden)]
 pub mod embed;
-#[cfg(all(feature = "init", not(loom)))]
-mod export;
-#[cfg(any(feature = "build", feature = "seal"))]
-pub mod keys;
-#[cfg(all(feature = "init", not(loom)))]
-pub mod pipeline;
+pub mod names;
 pub mod provenance;
 mod ring;
 pub mod slot;
-#[cfg(not(loom))]
-pub mod startup;
 mod sync;
 
 #[cfg(feature = "build")]
-#[path = "capture/mod.rs"]
 pub mod build;
-
 #[cfg(feature = "inspect")]
 pub mod inspect;
-
-#[cfg(feature = "seal")]
-pub mod seal;
-
 #[cfg(feature = "otel")]
 mod resource;
+#[cfg(feature = "seal")]
+pub mod seal;
+#[cfg(any(feature = "build", feature = "seal"))]
+pub mod signing;
+
+not_under_loom! {
+    pub mod startup;
+    #[cfg(feature = "init")]
+    pub mod telemetry;
+    #[cfg(feature = "init")]
+    pub use telemetry::{init, try_init, Builder, Guard, InitError};
+    #[cfg(feature = "otel")]
+    pub use startup::span::ready;
+}
 
 pub use build_id::{gnu_build_id, read_gnu_build_id};
 #[cfg(any(feature = "otel", feature = "inspect"))]
 pub use build_id::{htlhash, htlhash_of_file};
-#[cfg(all(feature = "init", not(loom)))]
-pub use pipeline::{init, try_init, Builder, Guard, InitError};
 pub use provenance::{Record, Value};
 #[cfg(feature = "otel")]
 pub use resource::ProvenanceDetector;
-#[cfg(all(feature = "otel", not(loom)))]
-pub use startup::span::ready;
 
 // The pinned versions buildtrace is built with: use these re-exports, and no
 // second copy of a crate can sneak into the application.

@@ -29,6 +29,7 @@
 //! kind `s`, one byte 0/1 for kind `b`, eight bytes of a little-endian `i64`
 //! for kind `i`. All integers are little-endian.
 
+use crate::names;
 use core::fmt;
 
 /// The eight bytes a record starts with.
@@ -55,81 +56,24 @@ const KIND_STR: u8 = b's';
 const KIND_BOOL: u8 = b'b';
 const KIND_INT: u8 = b'i';
 
-/// Attribute names of the record, as they appear in the payload and, unchanged,
-/// as OpenTelemetry resource attributes.
-///
-/// Names that the OpenTelemetry semantic conventions define are spelled as
-/// there (a test checks them against `opentelemetry-semantic-conventions`);
-/// facts of our own live under `buildtrace.`.
-pub mod keys {
-    #![allow(missing_docs)]
-    pub const SERVICE_NAME: &str = "service.name";
-    pub const SERVICE_VERSION: &str = "service.version";
-    pub const TELEMETRY_DISTRO_NAME: &str = "telemetry.distro.name";
-    pub const TELEMETRY_DISTRO_VERSION: &str = "telemetry.distro.version";
-    pub const VCS_REF_HEAD_REVISION: &str = "vcs.ref.head.revision";
-    pub const VCS_REF_HEAD_NAME: &str = "vcs.ref.head.name";
-    pub const VCS_REF_HEAD_TYPE: &str = "vcs.ref.head.type";
-    pub const VCS_REPOSITORY_URL_FULL: &str = "vcs.repository.url.full";
-    pub const PROCESS_RUNTIME_NAME: &str = "process.runtime.name";
-    pub const PROCESS_RUNTIME_VERSION: &str = "process.runtime.version";
-    pub const PROCESS_RUNTIME_DESCRIPTION: &str = "process.runtime.description";
-    pub const CICD_PIPELINE_NAME: &str = "cicd.pipeline.name";
-    pub const CICD_PIPELINE_RUN_ID: &str = "cicd.pipeline.run.id";
-    pub const CICD_PIPELINE_RUN_URL_FULL: &str = "cicd.pipeline.run.url.full";
-    // Derived at run time (and by the offline reader), never stored.
-    pub const OS_TYPE: &str = "os.type";
-    pub const HOST_ARCH: &str = "host.arch";
-    pub const PROCESS_EXECUTABLE_NAME: &str = "process.executable.name";
-    pub const PROCESS_EXECUTABLE_BUILD_ID_GNU: &str = "process.executable.build_id.gnu";
-    pub const PROCESS_EXECUTABLE_BUILD_ID_HTLHASH: &str = "process.executable.build_id.htlhash";
-
-    pub const ID: &str = "buildtrace.id";
-    pub const VCS_SOURCE: &str = "buildtrace.vcs.source";
-    pub const GIT_DIRTY: &str = "buildtrace.git.dirty";
-    pub const GIT_DIRTY_DIGEST: &str = "buildtrace.git.dirty_digest";
-    pub const GIT_COMMIT_TIME: &str = "buildtrace.git.commit_time";
-    pub const RUSTC_COMMIT_HASH: &str = "buildtrace.rustc.commit_hash";
-    pub const RUSTC_COMMIT_DATE: &str = "buildtrace.rustc.commit_date";
-    pub const RUSTC_HOST: &str = "buildtrace.rustc.host";
-    pub const RUSTC_LLVM_VERSION: &str = "buildtrace.rustc.llvm_version";
-    pub const TARGET_TRIPLE: &str = "buildtrace.target.triple";
-    pub const TARGET_ARCH: &str = "buildtrace.target.arch";
-    pub const TARGET_OS: &str = "buildtrace.target.os";
-    pub const TARGET_ENV: &str = "buildtrace.target.env";
-    pub const TARGET_POINTER_WIDTH: &str = "buildtrace.target.pointer_width";
-    pub const BUILD_PROFILE: &str = "buildtrace.build.profile";
-    pub const BUILD_OPT_LEVEL: &str = "buildtrace.build.opt_level";
-    pub const BUILD_DEBUG: &str = "buildtrace.build.debug";
-    pub const BUILD_FEATURES: &str = "buildtrace.build.features";
-    pub const BUILD_TIME: &str = "buildtrace.build.time";
-    pub const BUILD_TIME_SOURCE: &str = "buildtrace.build.time_source";
-    pub const SOURCE_TIME: &str = "buildtrace.source.time";
-    pub const SOURCE_TIME_SOURCE: &str = "buildtrace.source.time_source";
-    pub const LOCK_SHA256: &str = "buildtrace.lock.sha256";
-    pub const LOCK_PACKAGES: &str = "buildtrace.lock.packages";
-    pub const CI_PROVIDER: &str = "buildtrace.ci.provider";
-    pub const CI_RUN_ATTEMPT: &str = "buildtrace.ci.run.attempt";
-}
-
 /// The facts the provenance ID is computed over: the build's *inputs*, never
 /// its wall-clock time, its paths or its CI run, so that two reproducible
 /// builds of the same source with the same toolchain share it.
 pub const ID_INPUTS: &[&str] = &[
-    keys::SERVICE_NAME,
-    keys::SERVICE_VERSION,
-    keys::VCS_REF_HEAD_REVISION,
-    keys::GIT_DIRTY,
-    keys::GIT_DIRTY_DIGEST,
-    keys::PROCESS_RUNTIME_VERSION,
-    keys::RUSTC_COMMIT_HASH,
-    keys::RUSTC_LLVM_VERSION,
-    keys::TARGET_TRIPLE,
-    keys::BUILD_PROFILE,
-    keys::BUILD_OPT_LEVEL,
-    keys::BUILD_DEBUG,
-    keys::BUILD_FEATURES,
-    keys::LOCK_SHA256,
+    names::SERVICE_NAME,
+    names::SERVICE_VERSION,
+    names::VCS_REF_HEAD_REVISION,
+    names::GIT_DIRTY,
+    names::GIT_DIRTY_DIGEST,
+    names::PROCESS_RUNTIME_VERSION,
+    names::RUSTC_COMMIT_HASH,
+    names::RUSTC_LLVM_VERSION,
+    names::TARGET_TRIPLE,
+    names::BUILD_PROFILE,
+    names::BUILD_OPT_LEVEL,
+    names::BUILD_DEBUG,
+    names::BUILD_FEATURES,
+    names::LOCK_SHA256,
 ];
 
 /// A typed value of the record.
@@ -318,7 +262,7 @@ impl<'a> Record<'a> {
 
     /// The reproducible provenance ID (`buildtrace.id`).
     pub fn id(&self) -> Option<&'a str> {
-        self.get_str(keys::ID)
+        self.get_str(names::ID)
     }
 }
 
@@ -594,14 +538,14 @@ mod tests {
     fn id_ignores_non_inputs_and_changes_with_inputs() {
         let mut a = sample();
         a.insert(
-            keys::VCS_REF_HEAD_REVISION.into(),
+            names::VCS_REF_HEAD_REVISION.into(),
             OwnedValue::Str("abc".into()),
         );
         let id = provenance_id(&a, fake_sha);
-        a.insert(keys::BUILD_TIME.into(), OwnedValue::Str("2020".into()));
+        a.insert(names::BUILD_TIME.into(), OwnedValue::Str("2020".into()));
         assert_eq!(provenance_id(&a, fake_sha), id);
         a.insert(
-            keys::VCS_REF_HEAD_REVISION.into(),
+            names::VCS_REF_HEAD_REVISION.into(),
             OwnedValue::Str("abd".into()),
         );
         assert_ne!(provenance_id(&a, fake_sha), id);

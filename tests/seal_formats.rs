@@ -65,7 +65,7 @@ fn signer() -> Signer {
     let verifying = *key.verifying_key();
     let trusted = vec![TrustedKey {
         key: verifying,
-        id: buildtrace::keys::key_id(&verifying),
+        id: buildtrace::signing::key_id(&verifying),
         label: "test key".into(),
     }];
     Signer { key, trusted }
@@ -944,7 +944,7 @@ fn a_raw_record_file_seals_and_verifies() {
     assert_eq!(again.digest, expected);
     assert_eq!(
         again.replaced,
-        Some(buildtrace::keys::key_id(signer.key.verifying_key()))
+        Some(buildtrace::signing::key_id(signer.key.verifying_key()))
     );
     signer.expect(&path, Verdict::SealedAndBound, "raw record sealed twice");
 

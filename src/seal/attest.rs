@@ -12,7 +12,7 @@
 //!
 //! The DSSE envelope signs `PAE("application/vnd.in-toto+json", statement)`
 //! with ECDSA P-256 over SHA-256; the signature is DER, base64, as DSSE
-//! verifiers expect, with the key id ([`keys::key_id`](crate::keys::key_id))
+//! verifiers expect, with the key id ([`signing::key_id`](crate::signing::key_id))
 //! in hex.
 
 use base64::Engine as _;
@@ -20,7 +20,8 @@ use p256::ecdsa::SigningKey;
 use serde_json::{json, Map, Value};
 
 use crate::inspect::Inspection;
-use crate::provenance::{hex, keys as k, Value as RecordValue};
+use crate::names;
+use crate::provenance::{hex, Value as RecordValue};
 use crate::slot::Slot;
 
 /// The in-toto Statement type.
@@ -48,22 +49,27 @@ pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) ->
         record.insert(e.key.to_owned(), v);
     }
     let features: Vec<&str> = r
-        .get_str(k::BUILD_FEATURES)
+        .get_str(names::BUILD_FEATURES)
         .map(|f| f.split(',').filter(|f| !f.is_empty()).collect())
         .unwrap_or_default();
 
     let mut dependencies = Vec::new();
-    if let Some(commit) = s(k::VCS_REF_HEAD_REVISION).filter(|c| c != "unknown") {
+    if let Some(commit) = s(names::VCS_REF_HEAD_REVISION).filter(|c| c != "unknown") {
         let mut dep = json!({ "digest": { "gitCommit": commit } });
-        if let Some(url) = s(k::VCS_REPOSITORY_URL_FULL) {
-            let at = s(k::VCS_REF_HEAD_NAME)
-                .map(|n| format!("@refs/{}/{n}", ref_kind(s(k::VCS_REF_HEAD_TYPE).as_deref())))
+        if let Some(url) = s(names::VCS_REPOSITORY_URL_FULL) {
+            let at = s(names::VCS_REF_HEAD_NAME)
+                .map(|n| {
+                    format!(
+                        "@refs/{}/{n}",
+                        ref_kind(s(names::VCS_REF_HEAD_TYPE).as_deref())
+                    )
+                })
                 .unwrap_or_default();
             dep["uri"] = Value::from(format!("git+{url}{at}"));
         }
         dependencies.push(dep);
     }
-    if let Some(lock) = s(k::LOCK_SHA256).filter(|l| l != "none") {
+    if let Some(lock) = s(names::LOCK_SHA256).filter(|l| l != "none") {
         dependencies.push(json!({ "name": "Cargo.lock", "digest": { "sha256": lock } }));
     }
 
@@ -79,8 +85,8 @@ pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) ->
     }
 
     let mut metadata = Map::new();
-    if let Some(run) = s(k::CICD_PIPELINE_RUN_ID) {
-        let attempt = s(k::CI_RUN_ATTEMPT)
+    if let Some(run) = s(names::CICD_PIPELINE_RUN_ID) {
+        let attempt = s(names::CI_RUN_ATTEMPT)
             .map(|a| format!("/{a}"))
             .unwrap_or_default();
         metadata.insert(
@@ -88,8 +94,8 @@ pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) ->
             Value::from(format!("{run}{attempt}")),
         );
     }
-    let builder = s(k::CICD_PIPELINE_RUN_URL_FULL)
-        .or_else(|| s(k::CI_PROVIDER).map(|p| format!("urn:buildtrace:builder:ci:{p}")))
+    let builder = s(names::CICD_PIPELINE_RUN_URL_FULL)
+        .or_else(|| s(names::CI_PROVIDER).map(|p| format!("urn:buildtrace:builder:ci:{p}")))
         .unwrap_or_else(|| LOCAL_BUILDER.to_owned());
 
     json!({
@@ -100,20 +106,20 @@ pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) ->
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
                 "externalParameters": {
-                    "package": s(k::SERVICE_NAME),
-                    "version": s(k::SERVICE_VERSION),
-                    "profile": s(k::BUILD_PROFILE),
+                    "package": s(names::SERVICE_NAME),
+                    "version": s(names::SERVICE_VERSION),
+                    "profile": s(names::BUILD_PROFILE),
                     "features": features,
-                    "target": s(k::TARGET_TRIPLE),
+                    "target": s(names::TARGET_TRIPLE),
                     "source": {
-                        "uri": s(k::VCS_REPOSITORY_URL_FULL),
-                        "revision": s(k::VCS_REF_HEAD_REVISION),
-                        "ref": s(k::VCS_REF_HEAD_NAME),
+                        "uri": s(names::VCS_REPOSITORY_URL_FULL),
+                        "revision": s(names::VCS_REF_HEAD_REVISION),
+                        "ref": s(names::VCS_REF_HEAD_NAME),
                     },
                 },
                 "internalParameters": {
-                    "rustc": s(k::PROCESS_RUNTIME_DESCRIPTION),
-                    "optLevel": s(k::BUILD_OPT_LEVEL),
+                    "rustc": s(names::PROCESS_RUNTIME_DESCRIPTION),
+                    "optLevel": s(names::BUILD_OPT_LEVEL),
                     "record": record,
                 },
                 "resolvedDependencies": dependencies,
@@ -150,14 +156,14 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 /// A DSSE envelope around `statement`, signed with `key`.
 pub fn envelope(statement: &Value, key: &SigningKey) -> Value {
     let payload = serde_json::to_vec(statement).expect("a JSON value serialises");
-    let sig = crate::keys::sign(key, &[&pae(PAYLOAD_TYPE, &payload)]);
+    let sig = crate::signing::sign(key, &[&pae(PAYLOAD_TYPE, &payload)]);
     let sig = p256::ecdsa::Signature::from_slice(&sig).expect("sign returns a valid signature");
     let b64 = base64::engine::general_purpose::STANDARD;
     json!({
         "payloadType": PAYLOAD_TYPE,
         "payload": b64.encode(&payload),
         "signatures": [{
-            "keyid": hex(&crate::keys::key_id(key.verifying_key())),
+            "keyid": hex(&crate::signing::key_id(key.verifying_key())),
             "sig": b64.encode(sig.to_der().as_bytes()),
         }],
     })

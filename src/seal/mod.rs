@@ -35,8 +35,8 @@ use std::path::{Path, PathBuf};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 
 use crate::inspect::{inspect_path, Format, InspectError, Limits, Location};
-use crate::keys::{self, SignatureError};
 use crate::provenance::{hex, Record, HEADER_LEN, SEAL_LEN};
+use crate::signing::{self, SignatureError};
 use crate::slot::{self, Slot};
 
 /// A public key the verifier trusts, with a label to report it by.
@@ -44,7 +44,7 @@ use crate::slot::{self, Slot};
 pub struct TrustedKey {
     /// The key.
     pub key: VerifyingKey,
-    /// Its id ([`keys::key_id`]).
+    /// Its id ([`signing::key_id`]).
     pub id: [u8; 32],
     /// Where it came from, e.g. the file name.
     pub label: String,
@@ -54,11 +54,11 @@ impl TrustedKey {
     /// Loads a PEM public key (or the public half of a private key).
     ///
     /// # Errors
-    /// A [`keys::KeyError`] naming the file and the fix.
-    pub fn from_file(path: &Path) -> Result<Self, keys::KeyError> {
-        let key = keys::verifying_key_from_file(path)?;
+    /// A [`signing::KeyError`] naming the file and the fix.
+    pub fn from_file(path: &Path) -> Result<Self, signing::KeyError> {
+        let key = signing::verifying_key_from_file(path)?;
         Ok(TrustedKey {
-            id: keys::key_id(&key),
+            id: signing::key_id(&key),
             key,
             label: path.display().to_string(),
         })
@@ -186,8 +186,8 @@ pub fn seal_file(
         out.write_all(&slot_bytes).map_err(write_err)?;
         let len = out.seek(SeekFrom::End(0)).map_err(write_err)?;
         let digest = file_digest(&mut out, len, Some(found.format()), fields.clone())?;
-        let key_id = keys::key_id(key.verifying_key());
-        let sig = keys::sign(key, &[slot::SEAL_CONTEXT, &digest, &key_id]);
+        let key_id = signing::key_id(key.verifying_key());
+        let sig = signing::sign(key, &[slot::SEAL_CONTEXT, &digest, &key_id]);
         slot::write_seal(&mut slot_bytes, &digest, &key_id, &sig);
         out.seek(SeekFrom::Start(slot_at)).map_err(write_err)?;
         out.write_all(&slot_bytes).map_err(write_err)?;
@@ -225,7 +225,7 @@ pub fn seal_file(
         format: found.format(),
         location: found.location().clone(),
         digest,
-        key_id: keys::key_id(key.verifying_key()),
+        key_id: signing::key_id(key.verifying_key()),
         replaced,
         id: record.id().map(str::to_owned),
     })
@@ -325,11 +325,11 @@ fn check_signature(
 ) -> SignatureReport {
     let check = match trusted.iter().find(|k| &k.id == sig.key_id) {
         // A signature that cannot be well formed is invalid whatever the key.
-        None => match keys::check_form(sig.bytes) {
+        None => match signing::check_form(sig.bytes) {
             Ok(()) => Check::Untrusted,
             Err(e) => Check::Invalid(e),
         },
-        Some(k) => match keys::verify(&k.key, message, sig.bytes) {
+        Some(k) => match signing::verify(&k.key, message, sig.bytes) {
             Ok(()) => Check::Valid(k.label.clone()),
             Err(e) => Check::Invalid(e),
         },

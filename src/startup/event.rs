@@ -87,7 +87,7 @@ impl<const N: usize> fmt::Debug for InlineStr<N> {
 /// An attribute value of a startup record.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Value {
+pub enum EventValue {
     /// No value (an unused attribute slot).
     Empty,
     /// A signed integer.
@@ -106,10 +106,10 @@ pub enum Value {
 
 macro_rules! from_int {
     ($variant:ident as $target:ty: $($t:ty),*) => {$(
-        impl From<$t> for Value {
+        impl From<$t> for EventValue {
             #[inline]
-            fn from(v: $t) -> Value {
-                Value::$variant(v as $target)
+            fn from(v: $t) -> EventValue {
+                EventValue::$variant(v as $target)
             }
         }
     )*};
@@ -118,46 +118,46 @@ from_int!(I64 as i64: i8, i16, i32, i64, isize);
 from_int!(U64 as u64: u8, u16, u32, u64, usize);
 from_int!(F64 as f64: f32, f64);
 
-impl From<bool> for Value {
+impl From<bool> for EventValue {
     #[inline]
-    fn from(v: bool) -> Value {
-        Value::Bool(v)
+    fn from(v: bool) -> EventValue {
+        EventValue::Bool(v)
     }
 }
 
-impl From<&str> for Value {
+impl From<&str> for EventValue {
     #[inline]
-    fn from(v: &str) -> Value {
-        Value::Str(InlineStr::new(v))
+    fn from(v: &str) -> EventValue {
+        EventValue::Str(InlineStr::new(v))
     }
 }
 
-impl From<&String> for Value {
+impl From<&String> for EventValue {
     #[inline]
-    fn from(v: &String) -> Value {
-        Value::Str(InlineStr::new(v))
+    fn from(v: &String) -> EventValue {
+        EventValue::Str(InlineStr::new(v))
     }
 }
 
-impl From<&std::path::Path> for Value {
+impl From<&std::path::Path> for EventValue {
     #[inline]
-    fn from(v: &std::path::Path) -> Value {
+    fn from(v: &std::path::Path) -> EventValue {
         let mut s = InlineStr::EMPTY;
         let _ = fmt::Write::write_fmt(&mut s, format_args!("{}", v.display()));
-        Value::Str(s)
+        EventValue::Str(s)
     }
 }
 
-impl fmt::Display for Value {
+impl fmt::Display for EventValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Empty => Ok(()),
-            Value::I64(v) => write!(f, "{v}"),
-            Value::U64(v) => write!(f, "{v}"),
-            Value::F64(v) => write!(f, "{v}"),
-            Value::Bool(v) => write!(f, "{v}"),
-            Value::Str(v) => write!(f, "{v}"),
-            Value::Static(v) => f.write_str(v),
+            EventValue::Empty => Ok(()),
+            EventValue::I64(v) => write!(f, "{v}"),
+            EventValue::U64(v) => write!(f, "{v}"),
+            EventValue::F64(v) => write!(f, "{v}"),
+            EventValue::Bool(v) => write!(f, "{v}"),
+            EventValue::Str(v) => write!(f, "{v}"),
+            EventValue::Static(v) => f.write_str(v),
         }
     }
 }
@@ -190,7 +190,7 @@ pub struct Event {
     /// How many attributes did not fit.
     pub attrs_dropped: u8,
     len: u8,
-    attrs: [(&'static str, Value); MAX_ATTRS],
+    attrs: [(&'static str, EventValue); MAX_ATTRS],
     /// The message of a captured `tracing` event (empty otherwise).
     pub message: InlineStr<MESSAGE_LEN>,
 }
@@ -204,14 +204,14 @@ impl Event {
             origin,
             attrs_dropped: 0,
             len: 0,
-            attrs: [("", Value::Empty); MAX_ATTRS],
+            attrs: [("", EventValue::Empty); MAX_ATTRS],
             message: InlineStr::EMPTY,
         }
     }
 
     /// Adds an attribute, or counts it when the record is full.
     #[inline]
-    pub(crate) fn push(&mut self, key: &'static str, value: Value) {
+    pub(crate) fn push(&mut self, key: &'static str, value: EventValue) {
         match self.attrs.get_mut(self.len as usize) {
             Some(slot) => {
                 *slot = (key, value);
@@ -222,7 +222,7 @@ impl Event {
     }
 
     /// The attributes kept, in the order given.
-    pub fn attrs(&self) -> &[(&'static str, Value)] {
+    pub fn attrs(&self) -> &[(&'static str, EventValue)] {
         &self.attrs[..self.len as usize]
     }
 }

@@ -16,7 +16,7 @@
 //! never both and never neither. Events racing the handover are counted in
 //! flight; the handover waits for them before returning.
 
-use super::{clock, push, Event, InlineStr, Origin, Value};
+use super::{clock, push, Event, InlineStr, Origin, EventValue};
 use core::any::TypeId;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -318,23 +318,23 @@ struct Fields<'a>(&'a mut Event);
 
 impl tracing_core::field::Visit for Fields<'_> {
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.push(field.name(), Value::I64(value));
+        self.0.push(field.name(), EventValue::I64(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.push(field.name(), Value::U64(value));
+        self.0.push(field.name(), EventValue::U64(value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.push(field.name(), Value::F64(value));
+        self.0.push(field.name(), EventValue::F64(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.push(field.name(), Value::Bool(value));
+        self.0.push(field.name(), EventValue::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             let _ = self.0.message.write_str(value);
             return;
         }
-        self.0.push(field.name(), Value::Str(InlineStr::new(value)));
+        self.0.push(field.name(), EventValue::Str(InlineStr::new(value)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {
@@ -343,6 +343,6 @@ impl tracing_core::field::Visit for Fields<'_> {
         }
         let mut text = InlineStr::EMPTY;
         let _ = write!(text, "{value:?}");
-        self.0.push(field.name(), Value::Str(text));
+        self.0.push(field.name(), EventValue::Str(text));
     }
 }

@@ -34,7 +34,7 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
-pub use event::{Event, InlineStr, Origin, Value, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
+pub use event::{Event, InlineStr, Origin, EventValue, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -93,7 +93,7 @@ fn thread_number() -> u32 {
 /// Records a startup event: what [`startup!`](crate::startup!) expands to.
 #[doc(hidden)]
 #[inline]
-pub fn record(name: &'static str, attrs: &[(&'static str, Value)]) {
+pub fn record(name: &'static str, attrs: &[(&'static str, EventValue)]) {
     if CLOSED.load(Ordering::Relaxed) {
         LATE.fetch_add(1, Ordering::Relaxed);
         return;
@@ -262,7 +262,7 @@ macro_rules! startup {
     ($name:literal $(, $($key:ident).+ = $value:expr)* $(,)?) => {
         $crate::startup::record(
             $name,
-            &[$((stringify!($($key).+), $crate::startup::Value::from($value))),*],
+            &[$((stringify!($($key).+), $crate::startup::EventValue::from($value))),*],
         )
     };
 }

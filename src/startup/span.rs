@@ -1,27 +1,16 @@
 //! The startup span: from process start to init (or to [`ready`]), carrying
 //! every startup record as a span event with its original timestamp.
 
-use super::{Drain, Drained, Origin, Value};
+use super::{Drain, Drained, Origin, EventValue};
+use crate::names::startup::{
+    ATTRS_DROPPED, CLOCK_ERROR_NS, DROPPED_COUNT, EVENT_COUNT, LEVEL, SPAN_NAME, START_SOURCE,
+    TARGET, THREAD_ID, TO_INIT_MS, TO_READY_MS,
+};
 use opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
 use opentelemetry::{KeyValue, Value as OtelValue};
 use opentelemetry_sdk::trace::{SdkTracer, Span};
 use std::sync::Mutex;
 use std::time::SystemTime;
-
-/// Name of the startup span.
-pub const SPAN_NAME: &str = "startup";
-/// Span attribute: records delivered as events.
-pub const EVENT_COUNT: &str = "buildtrace.startup.event_count";
-/// Span attribute: records lost to a full ring.
-pub const DROPPED_COUNT: &str = "buildtrace.startup.dropped_count";
-/// Span attribute: milliseconds from process start to init.
-pub const TO_INIT_MS: &str = "buildtrace.startup.to_init_ms";
-/// Span attribute: milliseconds from process start to ready.
-pub const TO_READY_MS: &str = "buildtrace.startup.to_ready_ms";
-/// Span attribute: the bound on the error of event timestamps, in ns.
-pub const CLOCK_ERROR_NS: &str = "buildtrace.startup.clock_error_ns";
-/// Span attribute: where the span's start came from (`os` or `first_event`).
-pub const START_SOURCE: &str = "buildtrace.startup.start_source";
 
 /// When the startup span ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -149,33 +138,30 @@ fn event(d: &Drained) -> (std::borrow::Cow<'static, str>, Vec<KeyValue>) {
         // Named by its message, as tracing-opentelemetry names the events
         // it records.
         name = e.message.to_string().into();
-        attributes.push(KeyValue::new("level", metadata.level().as_str()));
-        attributes.push(KeyValue::new("target", metadata.target()));
+        attributes.push(KeyValue::new(LEVEL, metadata.level().as_str()));
+        attributes.push(KeyValue::new(TARGET, metadata.target()));
     }
     for (key, value) in e.attrs() {
         attributes.push(KeyValue::new(*key, otel_value(value)));
     }
-    attributes.push(KeyValue::new("thread.id", i64::from(e.thread)));
+    attributes.push(KeyValue::new(THREAD_ID, i64::from(e.thread)));
     if e.attrs_dropped > 0 {
-        attributes.push(KeyValue::new(
-            "buildtrace.attrs_dropped",
-            i64::from(e.attrs_dropped),
-        ));
+        attributes.push(KeyValue::new(ATTRS_DROPPED, i64::from(e.attrs_dropped)));
     }
     (name, attributes)
 }
 
-fn otel_value(v: &Value) -> OtelValue {
+fn otel_value(v: &EventValue) -> OtelValue {
     match *v {
-        Value::I64(i) => OtelValue::I64(i),
-        Value::U64(u) => {
+        EventValue::I64(i) => OtelValue::I64(i),
+        EventValue::U64(u) => {
             i64::try_from(u).map_or_else(|_| OtelValue::from(u.to_string()), OtelValue::I64)
         }
-        Value::F64(f) => OtelValue::F64(f),
-        Value::Bool(b) => OtelValue::Bool(b),
-        Value::Static(s) => OtelValue::from(s),
-        Value::Str(s) => OtelValue::from(s.to_string()),
-        Value::Empty => OtelValue::from(""),
+        EventValue::F64(f) => OtelValue::F64(f),
+        EventValue::Bool(b) => OtelValue::Bool(b),
+        EventValue::Static(s) => OtelValue::from(s),
+        EventValue::Str(s) => OtelValue::from(s.to_string()),
+        EventValue::Empty => OtelValue::from(""),
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use buildtrace::inspect::{inspect_path, Limits};
-use buildtrace::keys;
 use buildtrace::seal::{attest, file_sha256};
+use buildtrace::signing;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -28,7 +28,7 @@ pub(crate) fn run(args: &AttestArgs, out: &mut impl Write) -> anyhow::Result<()>
     let key = args
         .key
         .as_deref()
-        .map(keys::signing_key_from_file)
+        .map(signing::signing_key_from_file)
         .transpose()?;
     let context = || args.file.display().to_string();
     let inspection = inspect_path(&args.file, &Limits::default()).with_context(context)?;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use buildtrace::attributes::AttrValue;
 use buildtrace::inspect::{inspect_path, render::escape_terminal, Inspection, Limits};
+use buildtrace::names;
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -29,7 +30,7 @@ fn facts(inspection: &Inspection) -> BTreeMap<String, AttrValue<'_>> {
     inspection
         .attributes()
         .into_iter()
-        .filter(|a| !a.key.starts_with("process.executable."))
+        .filter(|a| !a.key.starts_with(names::PROCESS_EXECUTABLE_PREFIX))
         .map(|a| (a.key.to_owned(), a.value))
         .collect()
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use buildtrace::keys;
 use buildtrace::provenance::hex;
+use buildtrace::signing;
 use clap::Args;
 use p256::ecdsa::SigningKey;
 use p256::elliptic_curve::Generate;
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &KeygenArgs, out: &mut impl Write) -> anyhow::Result<()>
         "private key {} (keep it secret), public key {}, key id {}",
         args.out.display(),
         pub_path.display(),
-        hex(&keys::key_id(key.verifying_key()))
+        hex(&signing::key_id(key.verifying_key()))
     )?;
     Ok(())
 }

@@ -9,12 +9,12 @@
 use std::io::Write;
 
 use buildtrace::inspect::render::escape_terminal;
+use buildtrace::names;
 use clap::Args;
 
 use crate::exit_codes::NotFound;
 use crate::jaeger::{is_trace_id, tag, Client, Process, Span, Tag, Trace};
 use crate::timeline;
-use crate::traces::BUILD_ID;
 
 #[derive(Debug, Args)]
 pub(crate) struct LookupArgs {
@@ -28,32 +28,6 @@ pub(crate) struct LookupArgs {
     #[arg(long)]
     json: bool,
 }
-
-/// The groups the provenance is shown in, each with the key prefixes it
-/// takes; the first group whose prefix matches wins, the rest is "other".
-const GROUPS: &[(&str, &[&str])] = &[
-    (
-        "build",
-        &[
-            "buildtrace.id",
-            "vcs.",
-            "buildtrace.vcs.",
-            "buildtrace.git.",
-            "buildtrace.source.",
-            "buildtrace.build.time",
-        ],
-    ),
-    ("compiler", &["process.runtime.", "buildtrace.rustc."]),
-    ("target", &["buildtrace.target.", "os.type", "host.arch"]),
-    ("build settings", &["buildtrace.build.", "buildtrace.lock."]),
-    ("CI", &["cicd.", "buildtrace.ci."]),
-    ("executable", &["process.executable."]),
-    (
-        "seal (claimed; check the file with `buildtrace verify`)",
-        &["buildtrace.seal."],
-    ),
-    ("service", &["service.", "telemetry."]),
-];
 
 /// Prints the provenance of the process that emitted trace `args.trace_id`.
 ///
@@ -93,7 +67,7 @@ pub(crate) fn run(args: &LookupArgs, out: &mut impl Write) -> anyhow::Result<()>
         if let Some(startup) = trace
             .spans
             .iter()
-            .find(|s| s.operation == timeline::SPAN_NAME)
+            .find(|s| s.operation == names::startup::SPAN_NAME)
         {
             writeln!(out)?;
             timeline::write(out, startup)?;
@@ -112,21 +86,21 @@ fn emitter(trace: &Trace) -> Option<(&Span, &Process)> {
     let startup = trace
         .spans
         .iter()
-        .find(|s| s.operation == timeline::SPAN_NAME);
+        .find(|s| s.operation == names::startup::SPAN_NAME);
     let candidates: Vec<&Span> = (startup.into_iter().chain(trace.root()))
         .chain(by_start)
         .collect();
     let with_process = || (candidates.iter()).filter_map(|s| Some((*s, trace.process_of(s)?)));
-    (with_process().find(|(_, p)| tag(&p.tags, BUILD_ID).is_some()))
+    (with_process().find(|(_, p)| tag(&p.tags, names::ID).is_some()))
         .or_else(|| with_process().next())
 }
 
 /// The process tags, plus `service.name`, which Jaeger keeps apart.
 fn with_service_name(process: &Process) -> Vec<Tag> {
     let mut tags = process.tags.clone();
-    if !tags.iter().any(|t| t.key == "service.name") {
+    if !tags.iter().any(|t| t.key == names::SERVICE_NAME) {
         tags.push(Tag {
-            key: "service.name".into(),
+            key: names::SERVICE_NAME.into(),
             value: process.service.clone().into(),
         });
     }
@@ -158,19 +132,23 @@ fn write_header(out: &mut impl Write, trace: &Trace, span: &Span) -> std::io::Re
 /// The tags under their group titles, values aligned across groups.
 fn write_groups(out: &mut impl Write, tags: &[Tag]) -> std::io::Result<()> {
     let group_of = |key: &str| {
-        (GROUPS.iter())
+        (names::GROUPS.iter())
             .position(|(_, prefixes)| prefixes.iter().any(|p| key.starts_with(p)))
-            .unwrap_or(GROUPS.len())
+            .unwrap_or(names::GROUPS.len())
     };
     let width = (tags.iter())
         .map(|t| escape_terminal(&t.key).chars().count())
         .max()
         .unwrap_or(0);
-    let titles = GROUPS.iter().map(|(title, _)| *title).chain(["other"]);
-    if tag(tags, BUILD_ID).is_none() {
+    let titles = names::GROUPS
+        .iter()
+        .map(|(title, _)| *title)
+        .chain(["other"]);
+    if tag(tags, names::ID).is_none() {
         writeln!(
             out,
-            "this process reports no {BUILD_ID}: it was not built with buildtrace::embed!(), or its provenance was not exported"
+            "this process reports no {}: it was not built with buildtrace::embed!(), or its provenance was not exported",
+            names::ID
         )?;
     }
     for (index, title) in titles.enumerate() {
@@ -266,7 +244,7 @@ mod tests {
         };
         let built = Process {
             service: "app".into(),
-            tags: vec![kv(BUILD_ID, json!("104b"))],
+            tags: vec![kv(names::ID, json!("104b"))],
         };
         let trace = Trace {
             id: "t".into(),

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use buildtrace::inspect::Limits;
-use buildtrace::keys;
 use buildtrace::provenance::hex;
 use buildtrace::seal::{seal_file, SealError};
+use buildtrace::signing;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -23,7 +23,7 @@ pub(crate) struct SealArgs {
 }
 
 pub(crate) fn run(args: &SealArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let key = keys::signing_key_from_file(&args.key)?;
+    let key = signing::signing_key_from_file(&args.key)?;
     let sealed = seal_file(&args.file, args.output.as_deref(), &key, &Limits::default())
         .map_err(|e| match e {
             // Keeps "no record" distinguishable (exit 1) from other errors.

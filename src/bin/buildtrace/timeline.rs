@@ -19,20 +19,14 @@ use std::io::{self, Write};
 use buildtrace::inspect::render::escape_terminal;
 use serde_json::Value;
 
+use buildtrace::names::startup::{DROPPED_COUNT, SPAN_NAME, START_SOURCE, TO_INIT_MS, TO_READY_MS};
+
 use crate::jaeger::{tag, Span};
 
-/// The span's name, as `buildtrace::startup` exports it.
-pub(crate) const SPAN_NAME: &str = "startup";
 /// The bar's width in cells at the span's end.
 const BAR_CELLS: u64 = 24;
 /// A cell split in eighths, for sub-cell resolution.
 const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
-
-// The span attributes read here (see `buildtrace::startup::span`).
-const TO_INIT_MS: &str = "buildtrace.startup.to_init_ms";
-const TO_READY_MS: &str = "buildtrace.startup.to_ready_ms";
-const DROPPED: &str = "buildtrace.startup.dropped_count";
-const START_SOURCE: &str = "buildtrace.startup.start_source";
 
 /// One row: an offset from the span's start, and what happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +74,7 @@ pub(crate) fn write(out: &mut impl Write, span: &Span) -> io::Result<()> {
         );
         writeln!(out, "{}", line.trim_end())?;
     }
-    let dropped = tag(&span.tags, DROPPED)
+    let dropped = tag(&span.tags, DROPPED_COUNT)
         .and_then(Value::as_u64)
         .unwrap_or(0);
     if dropped > 0 {
@@ -242,7 +236,10 @@ mod tests {
     #[test]
     fn without_ready_the_span_ends_at_init_and_reports_losses() {
         let span = startup(
-            &[(START_SOURCE, json!("first_event")), (DROPPED, json!(3))],
+            &[
+                (START_SOURCE, json!("first_event")),
+                (DROPPED_COUNT, json!(3)),
+            ],
             &[(0, &[("event", json!("main\u{202e}"))])],
         );
         assert_eq!(

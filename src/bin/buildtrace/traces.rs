@@ -16,14 +16,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use buildtrace::inspect::{inspect_path, render::escape_terminal, Limits};
+use buildtrace::names;
 use clap::Args;
 
 use crate::exit_codes::NotFound;
 use crate::jaeger::{tag, Client, Search, Trace};
 use crate::time;
-
-/// The attribute that names a build.
-pub(crate) const BUILD_ID: &str = "buildtrace.id";
 
 #[derive(Debug, Args)]
 pub(crate) struct TracesArgs {
@@ -86,9 +84,12 @@ pub(crate) fn run(args: &TracesArgs, out: &mut impl Write) -> anyhow::Result<()>
     let inspection = inspect_path(&args.file, &Limits::default()).context(shown.clone())?;
     let record = inspection.record();
     let build = record.id().with_context(|| {
-        format!("{shown}: the record has no {BUILD_ID}; rebuild it with this buildtrace")
+        format!(
+            "{shown}: the record has no {}; rebuild it with this buildtrace",
+            names::ID
+        )
     })?;
-    let service = match (&args.service, record.get_str("service.name")) {
+    let service = match (&args.service, record.get_str(names::SERVICE_NAME)) {
         (Some(name), _) => name.as_str(),
         (None, Some(name)) => name,
         (None, None) => {
@@ -101,7 +102,7 @@ pub(crate) fn run(args: &TracesArgs, out: &mut impl Write) -> anyhow::Result<()>
     let window = u64::try_from(args.lookback.as_micros()).unwrap_or(u64::MAX);
     let found = client.search(&Search {
         service,
-        tags: &[(BUILD_ID, build)],
+        tags: &[(names::ID, build)],
         limit: args.limit,
         start_us: now.saturating_sub(window),
         end_us: now,
@@ -125,7 +126,7 @@ pub(crate) fn run(args: &TracesArgs, out: &mut impl Write) -> anyhow::Result<()>
 
 /// Whether a process of `trace` reports the build `id`.
 fn emitted_by(trace: &Trace, id: &str) -> bool {
-    (trace.processes.values()).any(|p| tag(&p.tags, BUILD_ID).and_then(|v| v.as_str()) == Some(id))
+    (trace.processes.values()).any(|p| tag(&p.tags, names::ID).and_then(|v| v.as_str()) == Some(id))
 }
 
 /// Says why nothing was found, as precisely as Jaeger's service list allows.
@@ -235,7 +236,7 @@ mod tests {
         let process = Process {
             service: "app".into(),
             tags: vec![Tag {
-                key: BUILD_ID.into(),
+                key: names::ID.into(),
                 value: build.into(),
             }],
         };

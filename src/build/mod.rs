@@ -47,7 +47,8 @@ mod git;
 mod rustc;
 mod url;
 
-use crate::provenance::{self, keys, OwnedValue};
+use crate::names;
+use crate::provenance::{self, OwnedValue};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -194,10 +195,10 @@ fn capture_with(
     let manifest_dir = PathBuf::from(need("CARGO_MANIFEST_DIR")?);
     let mut r = Record(BTreeMap::new());
 
-    r.str(keys::SERVICE_NAME, need("CARGO_PKG_NAME")?);
-    r.str(keys::SERVICE_VERSION, need("CARGO_PKG_VERSION")?);
-    r.str(keys::TELEMETRY_DISTRO_NAME, "buildtrace");
-    r.str(keys::TELEMETRY_DISTRO_VERSION, env!("CARGO_PKG_VERSION"));
+    r.str(names::SERVICE_NAME, need("CARGO_PKG_NAME")?);
+    r.str(names::SERVICE_VERSION, need("CARGO_PKG_VERSION")?);
+    r.str(names::TELEMETRY_DISTRO_NAME, "buildtrace");
+    r.str(names::TELEMETRY_DISTRO_VERSION, env!("CARGO_PKG_VERSION"));
 
     for var in [
         GIT,
@@ -220,17 +221,17 @@ fn capture_with(
     lock(env, &manifest_dir, &mut r, cargo);
 
     if let Some(run) = ci::run(built::util::detect_ci(), env) {
-        r.str(keys::CI_PROVIDER, run.provider);
-        r.opt(keys::CICD_PIPELINE_NAME, run.pipeline);
-        r.opt(keys::CICD_PIPELINE_RUN_ID, run.run_id);
-        r.opt(keys::CI_RUN_ATTEMPT, run.attempt);
-        r.opt(keys::CICD_PIPELINE_RUN_URL_FULL, run.url);
+        r.str(names::CI_PROVIDER, run.provider);
+        r.opt(names::CICD_PIPELINE_NAME, run.pipeline);
+        r.opt(names::CICD_PIPELINE_RUN_ID, run.run_id);
+        r.opt(names::CI_RUN_ATTEMPT, run.attempt);
+        r.opt(names::CICD_PIPELINE_RUN_URL_FULL, run.url);
     }
 
     times(env, commit_time, &mut r, cargo);
 
     let id = provenance::provenance_id(&r.0, sha256);
-    r.str(keys::ID, id.clone());
+    r.str(names::ID, id.clone());
     let mut bytes = provenance::encode_record(&provenance::encode_payload(&r.0), sha256);
     if let Some(key) = env(SIGNING_KEY).filter(|k| !k.is_empty()) {
         let key = manifest_dir.join(key);
@@ -249,11 +250,11 @@ fn capture_with(
 /// Signs the record header (which carries the payload digest) into the
 /// seal slot. Deterministic (RFC 6979), so reproducible builds stay so.
 fn sign_record(record: &mut [u8], key: &Path) -> Result<(), CaptureError> {
-    let key = crate::keys::signing_key_from_file(key)
+    let key = crate::signing::signing_key_from_file(key)
         .map_err(|e| CaptureError::Signing(e.to_string()))?;
     let header = &record[..provenance::HEADER_LEN];
-    let sig = crate::keys::sign(&key, &[crate::slot::PAYLOAD_CONTEXT, header]);
-    let key_id = crate::keys::key_id(key.verifying_key());
+    let sig = crate::signing::sign(&key, &[crate::slot::PAYLOAD_CONTEXT, header]);
+    let key_id = crate::signing::key_id(key.verifying_key());
     let slot_at = record.len() - provenance::SEAL_LEN;
     let slot: &mut [u8; provenance::SEAL_LEN] = (&mut record[slot_at..])
         .try_into()
@@ -275,14 +276,14 @@ fn vcs(
         .unwrap_or_else(|| GIT_DEFAULT.to_owned());
     match git::inspect(&git_program, manifest_dir, out_dir) {
         git::Outcome::Facts(f) if f.revision.is_some() || f.dirty => {
-            r.str(keys::VCS_SOURCE, "git");
-            r.opt(keys::VCS_REF_HEAD_REVISION, f.revision);
-            r.opt(keys::VCS_REF_HEAD_NAME, f.ref_name);
-            r.opt(keys::VCS_REF_HEAD_TYPE, f.ref_type);
-            r.opt(keys::VCS_REPOSITORY_URL_FULL, f.remote);
-            r.0.insert(keys::GIT_DIRTY.to_owned(), OwnedValue::Bool(f.dirty));
-            r.opt(keys::GIT_DIRTY_DIGEST, f.dirty_digest);
-            r.opt(keys::GIT_COMMIT_TIME, f.commit_time.map(rfc3339));
+            r.str(names::VCS_SOURCE, "git");
+            r.opt(names::VCS_REF_HEAD_REVISION, f.revision);
+            r.opt(names::VCS_REF_HEAD_NAME, f.ref_name);
+            r.opt(names::VCS_REF_HEAD_TYPE, f.ref_type);
+            r.opt(names::VCS_REPOSITORY_URL_FULL, f.remote);
+            r.0.insert(names::GIT_DIRTY.to_owned(), OwnedValue::Bool(f.dirty));
+            r.opt(names::GIT_DIRTY_DIGEST, f.dirty_digest);
+            r.opt(names::GIT_COMMIT_TIME, f.commit_time.map(rfc3339));
             for p in f.watch.iter().filter(|p| p.exists()) {
                 cargo.rerun_if_changed(p);
             }
@@ -304,10 +305,10 @@ fn vcs(
         cargo.rerun_if_changed(&vcs_info);
         match std::fs::read_to_string(&vcs_info).map(|s| parse_cargo_vcs_info(&s)) {
             Ok(Some((sha, dirty))) => {
-                r.str(keys::VCS_SOURCE, "cargo_vcs_info");
-                r.str(keys::VCS_REF_HEAD_REVISION, sha);
+                r.str(names::VCS_SOURCE, "cargo_vcs_info");
+                r.str(names::VCS_REF_HEAD_REVISION, sha);
                 if let Some(d) = dirty {
-                    r.0.insert(keys::GIT_DIRTY.to_owned(), OwnedValue::Bool(d));
+                    r.0.insert(names::GIT_DIRTY.to_owned(), OwnedValue::Bool(d));
                 }
                 return None;
             }
@@ -316,31 +317,34 @@ fn vcs(
     }
 
     if let Some(c) = ci::commit(env) {
-        r.str(keys::VCS_SOURCE, "ci");
-        r.str(keys::VCS_REF_HEAD_REVISION, c.revision);
-        r.opt(keys::VCS_REF_HEAD_NAME, c.ref_name);
-        r.opt(keys::VCS_REF_HEAD_TYPE, c.ref_type);
+        r.str(names::VCS_SOURCE, "ci");
+        r.str(names::VCS_REF_HEAD_REVISION, c.revision);
+        r.opt(names::VCS_REF_HEAD_NAME, c.ref_name);
+        r.opt(names::VCS_REF_HEAD_TYPE, c.ref_type);
         return None;
     }
 
     let revision = env(OVERRIDE_REVISION).filter(|s| !s.is_empty());
     if let Some(rev) = revision {
         if ci::is_object_name(rev.trim()) {
-            r.str(keys::VCS_SOURCE, "override");
-            r.str(keys::VCS_REF_HEAD_REVISION, rev.trim().to_ascii_lowercase());
+            r.str(names::VCS_SOURCE, "override");
+            r.str(
+                names::VCS_REF_HEAD_REVISION,
+                rev.trim().to_ascii_lowercase(),
+            );
             r.opt(
-                keys::VCS_REF_HEAD_NAME,
+                names::VCS_REF_HEAD_NAME,
                 env(OVERRIDE_REF_NAME).filter(|s| !s.is_empty()),
             );
             match env(OVERRIDE_REF_TYPE).as_deref() {
-                Some(t @ ("branch" | "tag")) => r.str(keys::VCS_REF_HEAD_TYPE, t),
+                Some(t @ ("branch" | "tag")) => r.str(names::VCS_REF_HEAD_TYPE, t),
                 Some(other) if !other.is_empty() => cargo.warn(&format!(
                     "{OVERRIDE_REF_TYPE} must be `branch` or `tag`; ignoring {other:?}"
                 )),
                 _ => {}
             }
             r.opt(
-                keys::VCS_REPOSITORY_URL_FULL,
+                names::VCS_REPOSITORY_URL_FULL,
                 env(OVERRIDE_URL).as_deref().and_then(url::canonical_remote),
             );
             return None;
@@ -350,7 +354,7 @@ fn vcs(
         ));
     }
 
-    r.str(keys::VCS_SOURCE, "none");
+    r.str(names::VCS_SOURCE, "none");
     None
 }
 
@@ -378,41 +382,41 @@ fn parse_cargo_vcs_info(json: &str) -> Option<(String, Option<bool>)> {
 
 fn compiler(env: &dyn Fn(&str) -> Option<String>, r: &mut Record, cargo: &mut Cargo) {
     let rustc = env("RUSTC").unwrap_or_else(|| "rustc".to_owned());
-    r.str(keys::PROCESS_RUNTIME_NAME, "rustc");
+    r.str(names::PROCESS_RUNTIME_NAME, "rustc");
     match rustc::query(&rustc) {
         Ok(v) => {
-            r.str(keys::PROCESS_RUNTIME_DESCRIPTION, v.description());
-            r.opt(keys::PROCESS_RUNTIME_VERSION, v.release);
-            r.opt(keys::RUSTC_COMMIT_HASH, v.commit_hash);
-            r.opt(keys::RUSTC_COMMIT_DATE, v.commit_date);
-            r.opt(keys::RUSTC_HOST, v.host);
-            r.opt(keys::RUSTC_LLVM_VERSION, v.llvm_version);
+            r.str(names::PROCESS_RUNTIME_DESCRIPTION, v.description());
+            r.opt(names::PROCESS_RUNTIME_VERSION, v.release);
+            r.opt(names::RUSTC_COMMIT_HASH, v.commit_hash);
+            r.opt(names::RUSTC_COMMIT_DATE, v.commit_date);
+            r.opt(names::RUSTC_HOST, v.host);
+            r.opt(names::RUSTC_LLVM_VERSION, v.llvm_version);
         }
         Err(e) => cargo.warn(&e),
     }
 }
 
 fn target_and_profile(env: &dyn Fn(&str) -> Option<String>, out_dir: &Path, r: &mut Record) {
-    r.opt(keys::TARGET_TRIPLE, env("TARGET"));
-    r.opt(keys::TARGET_ARCH, env("CARGO_CFG_TARGET_ARCH"));
-    r.opt(keys::TARGET_OS, env("CARGO_CFG_TARGET_OS"));
-    r.opt(keys::TARGET_ENV, env("CARGO_CFG_TARGET_ENV"));
+    r.opt(names::TARGET_TRIPLE, env("TARGET"));
+    r.opt(names::TARGET_ARCH, env("CARGO_CFG_TARGET_ARCH"));
+    r.opt(names::TARGET_OS, env("CARGO_CFG_TARGET_OS"));
+    r.opt(names::TARGET_ENV, env("CARGO_CFG_TARGET_ENV"));
     if let Some(w) = env("CARGO_CFG_TARGET_POINTER_WIDTH").and_then(|w| w.parse().ok()) {
-        r.0.insert(keys::TARGET_POINTER_WIDTH.to_owned(), OwnedValue::Int(w));
+        r.0.insert(names::TARGET_POINTER_WIDTH.to_owned(), OwnedValue::Int(w));
     }
     r.opt(
-        keys::BUILD_PROFILE,
+        names::BUILD_PROFILE,
         profile_name(out_dir).or_else(|| env("PROFILE")),
     );
-    r.opt(keys::BUILD_OPT_LEVEL, env("OPT_LEVEL"));
+    r.opt(names::BUILD_OPT_LEVEL, env("OPT_LEVEL"));
     if let Some(d) = env("DEBUG") {
         // Cargo says `true`/`false`, or a level on old versions.
         r.0.insert(
-            keys::BUILD_DEBUG.to_owned(),
+            names::BUILD_DEBUG.to_owned(),
             OwnedValue::Bool(!matches!(d.as_str(), "false" | "0" | "none")),
         );
     }
-    r.str(keys::BUILD_FEATURES, features(env));
+    r.str(names::BUILD_FEATURES, features(env));
 }
 
 /// The Cargo profile: the directory of `target/` the build lands in
@@ -455,17 +459,17 @@ fn lock(
     match std::fs::read(&path) {
         Ok(bytes) => {
             cargo.rerun_if_changed(&path);
-            r.str(keys::LOCK_SHA256, provenance::hex(&sha256(&bytes)));
+            r.str(names::LOCK_SHA256, provenance::hex(&sha256(&bytes)));
             let packages = bytes
                 .split(|&b| b == b'\n')
                 .filter(|l| l.trim_ascii() == b"[[package]]")
                 .count();
             r.0.insert(
-                keys::LOCK_PACKAGES.to_owned(),
+                names::LOCK_PACKAGES.to_owned(),
                 OwnedValue::Int(packages as i64),
             );
         }
-        Err(_) => r.str(keys::LOCK_SHA256, "none"),
+        Err(_) => r.str(names::LOCK_SHA256, "none"),
     }
 }
 
@@ -501,10 +505,10 @@ fn times(
     match env(SOURCE_DATE_EPOCH) {
         Some(raw) if !raw.is_empty() => match parse_source_date_epoch(&raw) {
             Some(t) => {
-                r.str(keys::SOURCE_TIME, rfc3339(t));
-                r.str(keys::SOURCE_TIME_SOURCE, "source_date_epoch");
-                r.str(keys::BUILD_TIME, rfc3339(t));
-                r.str(keys::BUILD_TIME_SOURCE, "source_date_epoch");
+                r.str(names::SOURCE_TIME, rfc3339(t));
+                r.str(names::SOURCE_TIME_SOURCE, "source_date_epoch");
+                r.str(names::BUILD_TIME, rfc3339(t));
+                r.str(names::BUILD_TIME_SOURCE, "source_date_epoch");
                 return;
             }
             None => {
@@ -513,10 +517,10 @@ fn times(
                      and using the commit time and the clock instead",
                     raw.chars().take(40).collect::<String>()
                 ));
-                r.str(keys::SOURCE_TIME, "invalid");
-                r.str(keys::SOURCE_TIME_SOURCE, "source_date_epoch_invalid");
-                r.str(keys::BUILD_TIME, rfc3339(now()));
-                r.str(keys::BUILD_TIME_SOURCE, "clock_source_date_epoch_invalid");
+                r.str(names::SOURCE_TIME, "invalid");
+                r.str(names::SOURCE_TIME_SOURCE, "source_date_epoch_invalid");
+                r.str(names::BUILD_TIME, rfc3339(now()));
+                r.str(names::BUILD_TIME_SOURCE, "clock_source_date_epoch_invalid");
                 return;
             }
         },
@@ -524,13 +528,13 @@ fn times(
     }
     match commit_time {
         Some(t) => {
-            r.str(keys::SOURCE_TIME, rfc3339(t));
-            r.str(keys::SOURCE_TIME_SOURCE, "commit");
+            r.str(names::SOURCE_TIME, rfc3339(t));
+            r.str(names::SOURCE_TIME_SOURCE, "commit");
         }
-        None => r.str(keys::SOURCE_TIME_SOURCE, "none"),
+        None => r.str(names::SOURCE_TIME_SOURCE, "none"),
     }
-    r.str(keys::BUILD_TIME, rfc3339(now()));
-    r.str(keys::BUILD_TIME_SOURCE, "clock");
+    r.str(names::BUILD_TIME, rfc3339(now()));
+    r.str(names::BUILD_TIME_SOURCE, "clock");
 }
 
 /// `SOURCE_DATE_EPOCH` per the reproducible-builds specification: ASCII

@@ -1079,7 +1079,7 @@ fn resolve_resource_attributes(env: Env<'_>, w: &mut Vec<Warning>) -> Vec<(Strin
 fn take_service_name(attributes: &mut Vec<(String, String)>) -> Option<String> {
     let i = attributes
         .iter()
-        .position(|(k, _)| k == crate::provenance::keys::SERVICE_NAME)?;
+        .position(|(k, _)| k == crate::names::SERVICE_NAME)?;
     Some(attributes.remove(i).1).filter(|v| !v.is_empty())
 }
 

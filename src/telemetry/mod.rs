@@ -1,5 +1,6 @@
-//! One call in `main`: provenance as resource, OTLP export, the `tracing`
-//! stack, the hand-over from the pre-init capture and the startup span.
+//! The telemetry side, in one call in `main`: provenance as resource, OTLP
+//! export, the `tracing` stack, the hand-over from the pre-init capture and
+//! the startup span.
 //!
 //! ```no_run
 //! let _guard = buildtrace::init();
@@ -8,11 +9,15 @@
 //! ```
 //!
 //! Configuration comes from the environment as the OpenTelemetry
-//! specification defines it (see [`crate::config`]), with code set
+//! specification defines it (see [`config`]), with code set
 //! through [`Builder`] taking precedence.
 
-use crate::config::{self, Config, ExporterKind, Protocol};
-use crate::export::{ExportRuntime, Policy, Resilient, State};
+pub mod config;
+mod diagnostics;
+mod export;
+
+use config::{Config, ExporterKind, Protocol};
+use export::{ExportRuntime, Policy, Resilient, State};
 use crate::startup::span::EndAt;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
@@ -151,7 +156,7 @@ impl Builder {
         let started = Instant::now();
         let (config, warnings) = config::from_env(&self.overrides);
         for w in &warnings {
-            crate::diagnostics::warn(&w.to_string());
+            diagnostics::warn(&w.to_string());
         }
         if config.disabled || config.exporter == ExporterKind::None {
             install_layer(self.human_layer(), &self.filter);
@@ -245,7 +250,7 @@ impl Builder {
 
     fn resource(&self, config: &Config) -> Resource {
         let default_name = crate::provenance()
-            .and_then(|r| r.get_str(crate::provenance::keys::SERVICE_NAME))
+            .and_then(|r| r.get_str(crate::names::SERVICE_NAME))
             .map(str::to_owned)
             .or_else(|| {
                 std::env::current_exe()
@@ -268,7 +273,7 @@ impl Builder {
             )
             .with_attributes(self.attributes.iter().cloned())
             .with_attribute(KeyValue::new(
-                "service.instance.id",
+                crate::names::SERVICE_INSTANCE_ID,
                 uuid::Uuid::new_v4().to_string(),
             ))
             .with_service_name(service_name)
@@ -346,7 +351,7 @@ where
     match crate::startup::layer::take_installed() {
         Some(handover) => {
             if handover.complete(layer).is_err() {
-                crate::diagnostics::warn(
+                diagnostics::warn(
                     "the pre-init tracing capture was already handed over; keeping that layer",
                 );
             }
@@ -357,7 +362,7 @@ where
             if tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
                 .is_err()
             {
-                crate::diagnostics::warn(
+                diagnostics::warn(
                     "a global tracing subscriber is already set: `tracing` events will not reach OpenTelemetry; \
                      add buildtrace's layer to that subscriber, or let buildtrace install it",
                 );
@@ -451,7 +456,7 @@ impl Guard {
             );
         }
         if let Some(report) = self.state.shutdown_report() {
-            crate::diagnostics::warn(&report);
+            diagnostics::warn(&report);
         }
     }
 }

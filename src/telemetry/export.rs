@@ -254,7 +254,7 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
                     *state.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{target}: {error}"));
                     // During shutdown the guard says it once, with the count.
                     if !state.stopping.load(Ordering::SeqCst) && !state.warned.swap(true, Ordering::Relaxed) {
-                        crate::diagnostics::warn(&format!(
+                        super::diagnostics::warn(&format!(
                             "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
                              keeping spans in a bounded queue",
                             policy.retry_window.as_secs()
