@@ -1,32 +1,70 @@
 #!/usr/bin/env bash
-# Runs every check the project has: formatting, lints with warnings denied,
-# and all tests (unit, integration, doc). Exits non-zero on any failure.
+# Runs every check the project has, fast ones first: formatting, lints with
+# warnings denied (all features, none, each feature alone), rustdoc, the
+# declared minimum Rust version, then all tests (unit, integration, doc,
+# end-to-end against the real Collector and Jaeger), the loom models and
+# Miri on the ring. Exits non-zero on any failure.
+#
+# It installs what it needs on a machine that has nothing: every crate the
+# lock file names (for every target, so the fixture builds run offline), the
+# MSRV toolchain and Miri through rustup, the Collector and Jaeger from the
+# Go module proxy (cached outside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+step() { printf '== %s\n' "$*"; }
+
+step "crates: every package Cargo.lock names, for every target"
+cargo fetch --locked
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied): all features, none, each feature alone"
+cargo clippy --locked --all-features --all-targets -- -D warnings
+cargo clippy --locked --no-default-features --lib -- -D warnings
+features=$(cargo metadata --locked --no-deps --format-version=1 |
+  python3 -c 'import json, sys; print(" ".join(f for f in json.load(sys.stdin)["packages"][0]["features"] if f != "default"))')
+for feature in $features; do
+  echo "-- $feature alone"
+  cargo clippy --locked --no-default-features --features "$feature" --lib -- -D warnings
+done
+
+step "cargo doc (warnings denied, every feature)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --all-features --no-deps --quiet
+
+msrv=$(cargo metadata --locked --no-deps --format-version=1 |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["packages"][0]["rust_version"])')
+step "minimum supported Rust: $msrv (rust-version in Cargo.toml)"
+rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --profile minimal
+CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --locked --all-features --lib --bins
 
 # The end-to-end tests run against the real OpenTelemetry Collector and
 # Jaeger, built from the Go module proxy on first use and cached outside the
 # clone (scripts/pipeline/setup.sh). Without them the tests fail, not skip.
-echo "== the Collector and Jaeger (built once, then cached)"
+step "the Collector and Jaeger (built once, then cached)"
 ./scripts/pipeline/setup.sh
 export BUILDTRACE_E2E=required
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
+step "cargo test (all features)"
+cargo test --locked --all-features
 
-echo "== cargo clippy (warnings denied), all features and none"
-cargo clippy --all-features --all-targets -- -D warnings
-cargo clippy --no-default-features --lib -- -D warnings
+step "cargo test (default features only: the runtime as most users build it)"
+cargo test --locked --lib
 
-echo "== cargo doc (warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc --all-features --no-deps --quiet
-
-echo "== cargo test (all features)"
-cargo test --all-features
-
-echo "== cargo test (default features only: the runtime as most users build it)"
-cargo test --lib
-
-echo "== loom models of the startup ring (bounded preemptions)"
+step "loom models of the startup ring (bounded preemptions)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
-  CARGO_TARGET_DIR=target/loom cargo test --release --lib --no-default-features loom_models
+  CARGO_TARGET_DIR=target/loom cargo test --locked --release --lib --no-default-features loom_models
+
+step "Miri on the ring's tests (undefined behaviour, data races)"
+nightly=$(rustup toolchain list | awk '/^nightly/ { print $1; exit }')
+if [ -z "$nightly" ] && rustup toolchain install nightly --profile minimal; then
+  nightly=nightly
+fi
+if [ -z "$nightly" ]; then
+  echo "Miri skipped: no nightly toolchain, and \`rustup toolchain install nightly\` failed"
+elif ! rustup component add miri rust-src --toolchain "$nightly"; then
+  echo "Miri skipped: \`rustup component add miri --toolchain $nightly\` failed"
+else
+  CARGO_TARGET_DIR=target/miri cargo "+$nightly" miri test --locked --no-default-features --lib ring::
+fi

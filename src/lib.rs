@@ -30,7 +30,8 @@
 //!
 //! fn main() {
 //!     let p = buildtrace::provenance().expect("built with buildtrace::build::capture()");
-//!     println!("commit {}", p.get_str("vcs.ref.head.revision").unwrap_or("unknown"));
+//!     let commit = p.get_str(buildtrace::names::VCS_REF_HEAD_REVISION);
+//!     println!("commit {}", commit.unwrap_or("unknown"));
 //! }
 //! ```
 //!
@@ -49,11 +50,24 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `otel` | yes | [`ProvenanceDetector`], an OpenTelemetry `ResourceDetector` |
+//! | `otel` | yes | [`ProvenanceDetector`] (an OpenTelemetry `ResourceDetector`), the startup span, re-exports of the pinned OpenTelemetry and `tracing` crates |
+//! | `init` | yes | [`telemetry`]: [`init`], [`Builder`], [`Guard`] and the [configuration](telemetry::config); pick a transport below |
+//! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init` |
+//! | `otlp-http` | yes | OTLP over HTTP/protobuf (hyper) for `init` |
 //! | `build` | no | [`build::capture`], for `build.rs` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
-//! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`) |
-//! | `otlp-grpc`, `otlp-http` | no | OTLP transports for the one-call initialiser |
+//! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
+//! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`); implies `seal` |
+//!
+//! With no feature at all the crate still gives [`embed!`], [`provenance()`],
+//! [`startup!`] and [`names`]: what a binary needs to carry and read its own
+//! record.
+//!
+//! # Where things are
+//!
+//! `ARCHITECTURE.md` in the repository maps the modules (the rooms), what
+//! flows between them and which may import which; a test keeps the imports
+//! to that map.
 //!
 //! # Telemetry in one call
 //!
@@ -63,7 +77,7 @@
 //! it returns flushes within a bound. It reads the OpenTelemetry environment
 //! variables as the specification defines them — the table, defaults and
 //! precedence (code > signal-specific variable > generic variable > default)
-//! are in [`config`].
+//! are in [`telemetry::config`].
 //!
 //! # Build-script environment
 //!

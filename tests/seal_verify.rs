@@ -119,7 +119,7 @@ fn shared() -> &'static Shared {
 /// A fresh copy of `exe` under the shared directory.
 fn copy(exe: &Path, name: &str) -> PathBuf {
     let dest = shared().dir.path().join(name);
-    std::fs::copy(exe, &dest).unwrap();
+    common::copy_executable(exe, &dest);
     dest
 }
 
@@ -910,7 +910,7 @@ fn bad_keys_and_files_get_clear_errors_and_exit_2() {
     );
     // No record: verify says absent (exit 4), seal refuses (exit 1: not found).
     let plain = dir.path().join("plain");
-    std::fs::copy("/bin/true", &plain).unwrap();
+    common::copy_executable(Path::new("/bin/true"), &plain);
     let (code, v) = verify(&plain, &[&s.key], &[]);
     assert_eq!((code, v["verdict"].as_str()), (4, Some("absent")));
     let out = cli()

@@ -77,7 +77,7 @@ fn strip_and_objcopy_afterwards_and_explicit_gc_sections_keep_the_record() {
 
     for tool in [["strip", "--strip-all"], ["objcopy", "--strip-all"]] {
         let copy = repo.tmp.path().join(format!("stripped-by-{}", tool[0]));
-        std::fs::copy(&built.exe, &copy).unwrap();
+        common::copy_executable(&built.exe, &copy);
         run(Command::new(tool[0]).arg(tool[1]).arg(&copy));
         assert!(
             !readelf_sections(&copy).contains(".symtab"),

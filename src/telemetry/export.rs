@@ -174,6 +174,96 @@ impl State {
     }
 }
 
+impl State {
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// The deadline of the next attempt: the policy's, or less when a
+    /// shutdown has set its own.
+    fn attempt_timeout(&self, policy: &Policy) -> Duration {
+        match (self.stopping(), self.shutdown_deadline()) {
+            (true, Some(deadline)) => deadline
+                .saturating_duration_since(Instant::now())
+                .min(policy.attempt_timeout),
+            _ => policy.attempt_timeout,
+        }
+    }
+
+    /// Counts a failed attempt, keeps its error for the shutdown report and
+    /// warns once (during shutdown the guard says it, with the count).
+    fn note_failure(&self, target: &str, error: &str, policy: &Policy) {
+        self.failed_attempts.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(format!("{target}: {error}"));
+        if !self.stopping() && !self.warned.swap(true, Ordering::Relaxed) {
+            super::diagnostics::warn(&format!(
+                "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
+                 keeping spans in a bounded queue",
+                policy.retry_window.as_secs()
+            ));
+        }
+        if self.stopping() {
+            // The deadline is shared: one failure at shutdown means the rest
+            // of the queue would fail too, only slower.
+            self.gave_up.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits `backoff`, unless the guard starts shutting down meanwhile;
+    /// then the caller makes one last, bounded attempt.
+    async fn back_off(&self, backoff: Duration) {
+        let wake = self.wake.notified();
+        tokio::pin!(wake);
+        wake.as_mut().enable();
+        if !self.stopping() {
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = &mut wake => {}
+            }
+        }
+    }
+}
+
+/// Delivers one batch: attempts with a deadline each, backing off between
+/// them, until it is delivered, the retry window is over or a shutdown ends
+/// the waiting. Spans given up on are counted as lost.
+async fn deliver<E: SpanExporter>(
+    inner: &E,
+    batch: Vec<SpanData>,
+    state: &State,
+    policy: Policy,
+    target: &str,
+) -> OTelSdkResult {
+    let spans = batch.len() as u64;
+    if state.gave_up.load(Ordering::SeqCst) {
+        state.lost_spans.fetch_add(spans, Ordering::Relaxed);
+        return Err(OTelSdkError::InternalFailure(
+            "the collector failed during shutdown".into(),
+        ));
+    }
+    let give_up_at = Instant::now() + policy.retry_window;
+    let mut backoff = policy.initial_backoff;
+    loop {
+        let timeout = state.attempt_timeout(&policy);
+        let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
+            Ok(Ok(())) => {
+                state.delivered_batches.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} ms", timeout.as_millis()),
+        };
+        state.note_failure(target, &error, &policy);
+        if state.stopping() || Instant::now() + backoff > give_up_at {
+            state.lost_spans.fetch_add(spans, Ordering::Relaxed);
+            return Err(OTelSdkError::InternalFailure(error));
+        }
+        state.back_off(backoff).await;
+        backoff = (backoff * 2).min(policy.max_backoff);
+    }
+}
+
 /// An exporter made resilient: see the module docs.
 pub(crate) struct Resilient<E> {
     inner: Arc<E>,
@@ -227,64 +317,8 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
             // never reaches its own accounting.
             let spans = batch.len() as u64;
             state.in_flight_spans.fetch_add(spans, Ordering::Relaxed);
-            let accounting = state.clone();
-            let result = async move {
-                let spans = batch.len() as u64;
-                if state.gave_up.load(Ordering::SeqCst) {
-                    state.lost_spans.fetch_add(spans, Ordering::Relaxed);
-                    return Err(OTelSdkError::InternalFailure("the collector failed during shutdown".into()));
-                }
-                let give_up_at = Instant::now() + policy.retry_window;
-                let mut backoff = policy.initial_backoff;
-                loop {
-                    let stopping = state.stopping.load(Ordering::SeqCst);
-                    let timeout = match (stopping, state.shutdown_deadline()) {
-                        (true, Some(deadline)) => deadline.saturating_duration_since(Instant::now()).min(policy.attempt_timeout),
-                        _ => policy.attempt_timeout,
-                    };
-                    let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
-                        Ok(Ok(())) => {
-                            state.delivered_batches.fetch_add(1, Ordering::Relaxed);
-                            return Ok(());
-                        }
-                        Ok(Err(e)) => e.to_string(),
-                        Err(_) => format!("no answer within {} ms", timeout.as_millis()),
-                    };
-                    state.failed_attempts.fetch_add(1, Ordering::Relaxed);
-                    *state.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{target}: {error}"));
-                    // During shutdown the guard says it once, with the count.
-                    if !state.stopping.load(Ordering::SeqCst) && !state.warned.swap(true, Ordering::Relaxed) {
-                        super::diagnostics::warn(&format!(
-                            "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
-                             keeping spans in a bounded queue",
-                            policy.retry_window.as_secs()
-                        ));
-                    }
-                    if state.stopping.load(Ordering::SeqCst) {
-                        // The deadline is shared: one failure at shutdown means
-                        // the rest of the queue would fail too, only slower.
-                        state.gave_up.store(true, Ordering::SeqCst);
-                    }
-                    if state.stopping.load(Ordering::SeqCst) || Instant::now() + backoff > give_up_at {
-                        state.lost_spans.fetch_add(spans, Ordering::Relaxed);
-                        return Err(OTelSdkError::InternalFailure(error));
-                    }
-                    // Wait, unless the guard starts shutting down meanwhile;
-                    // then make one last, bounded attempt.
-                    let wake = state.wake.notified();
-                    tokio::pin!(wake);
-                    wake.as_mut().enable();
-                    if !state.stopping.load(Ordering::SeqCst) {
-                        tokio::select! {
-                            () = tokio::time::sleep(backoff) => {}
-                            () = &mut wake => {}
-                        }
-                    }
-                    backoff = (backoff * 2).min(policy.max_backoff);
-                }
-            }
-            .await;
-            accounting.in_flight_spans.fetch_sub(spans, Ordering::Relaxed);
+            let result = deliver(&*inner, batch, &state, policy, &target).await;
+            state.in_flight_spans.fetch_sub(spans, Ordering::Relaxed);
             result
         });
         async move {

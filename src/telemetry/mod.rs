@@ -15,6 +15,7 @@
 pub mod config;
 mod diagnostics;
 mod export;
+mod otlp;
 
 use config::{Config, ExporterKind, Protocol};
 use export::{ExportRuntime, Policy, Resilient, State};
@@ -165,9 +166,42 @@ impl Builder {
             return Ok(Guard::inert(self.shutdown_timeout, started));
         }
 
-        let resource = self.resource(&config);
         let state = Arc::new(State::default());
         let runtime = ExportRuntime::start().map_err(InitError::Runtime)?;
+        let processor = self.span_processor(&config, &runtime, &state)?;
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_resource(self.resource(&config))
+            .with_sampler(config.sampler.to_sdk())
+            // The startup span carries every record of the ring.
+            .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
+            .build();
+        self.install(&provider);
+        Ok(Guard {
+            provider: Some(provider),
+            runtime: Some(runtime),
+            state,
+            shutdown_timeout: self.shutdown_timeout,
+            init_took: started.elapsed(),
+        })
+    }
+
+    /// The batch processor: to the console, or to OTLP through the
+    /// resilient exporter on the export runtime.
+    fn span_processor(
+        &self,
+        config: &Config,
+        runtime: &ExportRuntime,
+        state: &Arc<State>,
+    ) -> Result<BatchSpanProcessor, InitError> {
+        let batch = config.batch.to_sdk();
+        if config.exporter == ExporterKind::Console {
+            return Ok(
+                BatchSpanProcessor::builder(opentelemetry_stdout::SpanExporter::default())
+                    .with_batch_config(batch)
+                    .build(),
+            );
+        }
         let policy = Policy {
             retry_window: self.retry_window,
             initial_backoff: Duration::from_millis(100),
@@ -177,35 +211,23 @@ impl Builder {
             // the startup span.
             attempt_timeout: config.timeout.min(config.batch.export_timeout),
         };
-        let batch = config.batch.to_sdk();
-        let processor = match config.exporter {
-            ExporterKind::Console => {
-                BatchSpanProcessor::builder(opentelemetry_stdout::SpanExporter::default())
-                    .with_batch_config(batch)
-                    .build()
-            }
-            _ => {
-                let exporter = otlp_exporter(&config, runtime.handle())?;
-                let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
-                let resilient = Resilient::new(
-                    exporter,
-                    runtime.handle().clone(),
-                    policy,
-                    state.clone(),
-                    target,
-                );
-                BatchSpanProcessor::builder(resilient)
-                    .with_batch_config(batch)
-                    .build()
-            }
-        };
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(processor)
-            .with_resource(resource)
-            .with_sampler(config.sampler.to_sdk())
-            // The startup span carries every record of the ring.
-            .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
-            .build();
+        let exporter = otlp::span_exporter(config, runtime.handle())?;
+        let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
+        let resilient = Resilient::new(
+            exporter,
+            runtime.handle().clone(),
+            policy,
+            state.clone(),
+            target,
+        );
+        Ok(BatchSpanProcessor::builder(resilient)
+            .with_batch_config(batch)
+            .build())
+    }
+
+    /// Hands `tracing` over to OpenTelemetry, makes `provider` the global
+    /// one and begins the startup span.
+    fn install(&self, provider: &SdkTracerProvider) {
         let tracer = provider.tracer_with_scope(
             opentelemetry::InstrumentationScope::builder("buildtrace")
                 .with_version(env!("CARGO_PKG_VERSION"))
@@ -216,13 +238,6 @@ impl Builder {
         // After the handover: the SDK logs this, and its logs stay out.
         opentelemetry::global::set_tracer_provider(provider.clone());
         crate::startup::span::begin(&tracer, self.end_at);
-        Ok(Guard {
-            provider: Some(provider),
-            runtime: Some(runtime),
-            state,
-            shutdown_timeout: self.shutdown_timeout,
-            init_took: started.elapsed(),
-        })
     }
 
     /// Initialises telemetry.
@@ -278,66 +293,6 @@ impl Builder {
             ))
             .with_service_name(service_name)
             .build()
-    }
-}
-
-/// Builds the OTLP exporter in the export runtime's context (tonic spawns
-/// its connection task there).
-fn otlp_exporter(
-    config: &Config,
-    runtime: &tokio::runtime::Handle,
-) -> Result<opentelemetry_otlp::SpanExporter, InitError> {
-    use opentelemetry_otlp::WithExportConfig as _;
-    let _enter = runtime.enter();
-    match config.protocol {
-        Protocol::Grpc => {
-            #[cfg(feature = "otlp-grpc")]
-            {
-                use opentelemetry_otlp::WithTonicConfig as _;
-                let mut metadata = tonic::metadata::MetadataMap::new();
-                for (k, v) in config.headers.pairs() {
-                    if let (Ok(k), Ok(v)) = (
-                        k.parse::<tonic::metadata::MetadataKey<tonic::metadata::Ascii>>(),
-                        v.parse::<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>(),
-                    ) {
-                        metadata.insert(k, v);
-                    }
-                }
-                let mut b = opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    // Retries are buildtrace's (bounded by the shutdown
-                    // deadline); the exporter's own would block shutdown.
-                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                    .with_endpoint(config.endpoint.clone())
-                    .with_timeout(config.timeout)
-                    .with_metadata(metadata);
-                if config.compression == config::Compression::Gzip {
-                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                b.build().map_err(|e| InitError::Exporter(e.to_string()))
-            }
-            #[cfg(not(feature = "otlp-grpc"))]
-            Err(InitError::TransportDisabled("otlp-grpc"))
-        }
-        Protocol::HttpProtobuf => {
-            #[cfg(feature = "otlp-http")]
-            {
-                use opentelemetry_otlp::WithHttpConfig as _;
-                let mut b = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(config.endpoint.clone())
-                    .with_timeout(config.timeout)
-                    .with_headers(config.headers.pairs().iter().cloned().collect());
-                if config.compression == config::Compression::Gzip {
-                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                b.build().map_err(|e| InitError::Exporter(e.to_string()))
-            }
-            #[cfg(not(feature = "otlp-http"))]
-            Err(InitError::TransportDisabled("otlp-http"))
-        }
     }
 }
 

@@ -76,6 +76,19 @@ pub fn git_out(dir: &Path, args: &[&str]) -> String {
     run(git(dir).args(args))
 }
 
+/// Copies an executable so that it can be run at once, whatever other test
+/// threads are doing.
+///
+/// A copy made in this process holds a writable descriptor on the new file
+/// while it is written; a thread that forks to spawn a child in that window
+/// hands the child a duplicate of it, and until that child execs, running the
+/// copy fails with `ETXTBSY` ("Text file busy"). `cp` writes the file in its
+/// own process, so this process never holds such a descriptor: once `cp` has
+/// exited, nothing can have the file open for writing.
+pub fn copy_executable(from: &Path, to: &Path) {
+    run(Command::new("cp").arg("--").arg(from).arg(to));
+}
+
 /// Writes the fixture application into `dir`, pointing at this checkout of
 /// buildtrace, with a lock file resolved from buildtrace's own.
 pub fn write_fixture(dir: &Path, name: &str) {
@@ -230,7 +243,7 @@ impl Build {
         }
         let exe = exe.expect("cargo reported no fixture executable");
         let copy = dir.parent().unwrap().join(format!("fixture-{}", unique()));
-        std::fs::copy(&exe, &copy).unwrap();
+        copy_executable(&exe, &copy);
         let scripts_run = stderr
             .lines()
             .filter(|l| l.trim_start().starts_with("Running `") && l.contains("build-script-build"))

@@ -63,7 +63,11 @@ pub fn object_file_aligned(
 ) -> Vec<u8> {
     (0..16)
         .map(|pad| build(format, architecture, endian, segment, name, pad, record))
-        .find(|file| find(file, record).expect("record in the object") % 16 == 0)
+        .find(|file| {
+            find(file, record)
+                .expect("record in the object")
+                .is_multiple_of(16)
+        })
         .expect("some padding aligns the record")
 }
 

@@ -1,0 +1,115 @@
+//! The OTLP exporters, per transport, from the resolved configuration.
+//!
+//! What every transport shares (endpoint, per-attempt timeout, compression,
+//! no retries of the exporter's own: retries are [`super::export`]'s,
+//! bounded by the shutdown deadline) is set in one place per transport, by
+//! functions generic over the exporter builder, so that every signal's
+//! exporter is configured the same way.
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use super::config;
+use super::config::{Config, Protocol};
+use super::InitError;
+
+/// The span exporter of the compiled-in transports.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(super) type SpanExporter = opentelemetry_otlp::SpanExporter;
+
+/// With no transport compiled in there is no exporter to build: every
+/// protocol is [`InitError::TransportDisabled`].
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+pub(super) type SpanExporter = NoTransport;
+
+/// An exporter that cannot exist (no transport is compiled in).
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+#[derive(Debug)]
+pub(super) enum NoTransport {}
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+impl opentelemetry_sdk::trace::SpanExporter for NoTransport {
+    async fn export(
+        &self,
+        _: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        match *self {}
+    }
+}
+
+/// Builds the span exporter in the export runtime's context (tonic spawns
+/// its connection task there).
+pub(super) fn span_exporter(
+    config: &Config,
+    runtime: &tokio::runtime::Handle,
+) -> Result<SpanExporter, InitError> {
+    let _enter = runtime.enter();
+    match config.protocol {
+        Protocol::Grpc => {
+            #[cfg(feature = "otlp-grpc")]
+            let built = grpc(opentelemetry_otlp::SpanExporter::builder().with_tonic(), config)
+                .build()
+                .map_err(|e| InitError::Exporter(e.to_string()));
+            #[cfg(not(feature = "otlp-grpc"))]
+            let built = Err(InitError::TransportDisabled("otlp-grpc"));
+            built
+        }
+        Protocol::HttpProtobuf => {
+            #[cfg(feature = "otlp-http")]
+            let built = http(opentelemetry_otlp::SpanExporter::builder().with_http(), config)
+                .build()
+                .map_err(|e| InitError::Exporter(e.to_string()));
+            #[cfg(not(feature = "otlp-http"))]
+            let built = Err(InitError::TransportDisabled("otlp-http"));
+            built
+        }
+    }
+}
+
+/// Endpoint and timeout, as every transport takes them.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn common<B: opentelemetry_otlp::WithExportConfig>(builder: B, config: &Config) -> B {
+    builder
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.timeout)
+}
+
+/// gRPC (tonic): headers as metadata, gzip if asked, no retries of its own.
+#[cfg(feature = "otlp-grpc")]
+fn grpc<B>(builder: B, config: &Config) -> B
+where
+    B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithTonicConfig,
+{
+    use tonic::metadata::{Ascii, MetadataKey, MetadataMap, MetadataValue};
+    let mut metadata = MetadataMap::new();
+    for (k, v) in config.headers.pairs() {
+        // The configuration checked every name and value already.
+        if let (Ok(k), Ok(v)) = (
+            k.parse::<MetadataKey<Ascii>>(),
+            v.parse::<MetadataValue<Ascii>>(),
+        ) {
+            metadata.insert(k, v);
+        }
+    }
+    let mut b = common(builder, config)
+        .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+        .with_metadata(metadata);
+    if config.compression == config::Compression::Gzip {
+        b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    b
+}
+
+/// HTTP/protobuf (hyper): headers, gzip if asked, no retries of its own.
+#[cfg(feature = "otlp-http")]
+fn http<B>(builder: B, config: &Config) -> B
+where
+    B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithHttpConfig,
+{
+    let mut b = common(builder, config)
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+        .with_headers(config.headers.pairs().iter().cloned().collect());
+    if config.compression == config::Compression::Gzip {
+        b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    b
+}
