@@ -1,0 +1,98 @@
+//! The environment variables this module reads, each with its `_DEFAULT`
+//! sibling, and the limits and messages the resolvers share.
+
+use std::time::Duration;
+
+use super::values::{Compression, ExporterKind, Protocol, SamplerConfig};
+
+/// Disables the SDK for all signals when `true` (case-insensitive).
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// Default of [`OTEL_SDK_DISABLED`]: the SDK is enabled.
+pub const OTEL_SDK_DISABLED_DEFAULT: bool = false;
+/// The `service.name` resource attribute; wins over `service.name` in
+/// [`OTEL_RESOURCE_ATTRIBUTES`].
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Resource attributes as a percent-encoded `key=value,…` list.
+pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// The traces exporter: `otlp`, `console` or `none`.
+pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// Default of [`OTEL_TRACES_EXPORTER`].
+pub const OTEL_TRACES_EXPORTER_DEFAULT: ExporterKind = ExporterKind::Otlp;
+/// The OTLP transport protocol for all signals.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// The OTLP transport protocol for traces; wins over
+/// [`OTEL_EXPORTER_OTLP_PROTOCOL`].
+pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// Default protocol, the one the specification recommends.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT: Protocol = Protocol::HttpProtobuf;
+/// Base URL of the OTLP receiver for all signals; HTTP appends
+/// [`OTLP_HTTP_TRACES_PATH`].
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// Full URL of the OTLP receiver for traces, used as-is; wins over
+/// [`OTEL_EXPORTER_OTLP_ENDPOINT`].
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// Default traces endpoint over gRPC.
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT_GRPC_DEFAULT: &str = "http://localhost:4317";
+/// Default traces endpoint over HTTP.
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT_HTTP_DEFAULT: &str = "http://localhost:4318/v1/traces";
+/// Path appended to [`OTEL_EXPORTER_OTLP_ENDPOINT`] for traces over HTTP.
+pub const OTLP_HTTP_TRACES_PATH: &str = "/v1/traces";
+/// Request headers for all signals, as a percent-encoded `key=value,…` list.
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// Request headers for traces; replaces [`OTEL_EXPORTER_OTLP_HEADERS`]
+/// entirely.
+pub const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+/// Time limit of one export request, in milliseconds, for all signals.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// Time limit of one traces export request, in milliseconds; wins over
+/// [`OTEL_EXPORTER_OTLP_TIMEOUT`].
+pub const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// Default export request timeout.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT: Duration = Duration::from_millis(10_000);
+/// Compression of export requests for all signals: `gzip` or `none`.
+pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// Compression of traces export requests; wins over
+/// [`OTEL_EXPORTER_OTLP_COMPRESSION`].
+pub const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION";
+/// Default compression.
+pub const OTEL_EXPORTER_OTLP_COMPRESSION_DEFAULT: Compression = Compression::None;
+/// The traces sampler.
+pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// Default of [`OTEL_TRACES_SAMPLER`].
+pub const OTEL_TRACES_SAMPLER_DEFAULT: SamplerConfig = SamplerConfig::ParentBasedAlwaysOn;
+/// The sampler's argument: the ratio of the two ratio-based samplers.
+pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// Default ratio of the ratio-based samplers.
+pub const OTEL_TRACES_SAMPLER_ARG_DEFAULT: f64 = 1.0;
+/// Delay between two exports of the batch span processor, in milliseconds.
+pub const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+/// Default of [`OTEL_BSP_SCHEDULE_DELAY`].
+pub const OTEL_BSP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_millis(5_000);
+/// Time limit of one batch export, in milliseconds.
+pub const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
+/// Default of [`OTEL_BSP_EXPORT_TIMEOUT`].
+pub const OTEL_BSP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30_000);
+/// Capacity of the batch span processor's queue, in spans.
+pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Default of [`OTEL_BSP_MAX_QUEUE_SIZE`].
+pub const OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT: usize = 2_048;
+/// Largest [`OTEL_BSP_MAX_QUEUE_SIZE`] accepted from the environment: the SDK
+/// allocates the whole queue up front, at about 360 bytes per span.
+pub const OTEL_BSP_MAX_QUEUE_SIZE_LIMIT: usize = 1 << 18;
+/// Most spans in one batch export; at most the queue size.
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Default of [`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`].
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+
+/// Largest integer the specification asks SDKs to accept (2³¹ − 1).
+pub(super) const ENV_INT_MAX: u64 = i32::MAX as u64;
+/// [`OTEL_BSP_MAX_QUEUE_SIZE_LIMIT`] as parsed.
+pub(super) const QUEUE_LIMIT: u64 = OTEL_BSP_MAX_QUEUE_SIZE_LIMIT as u64;
+/// How much of an offending value a warning quotes.
+pub(super) const QUOTE_LEN: usize = 64;
+/// Why zero is refused, per setting.
+pub(super) const ZERO_TIMEOUT: &str =
+    "which the specification reads as no limit, but buildtrace keeps every export bounded";
+pub(super) const ZERO_DELAY: &str = "which would make the batch processor export continuously";
+pub(super) const ZERO_QUEUE: &str = "which would drop every span";
+pub(super) const ZERO_BATCH: &str = "which would never export a span";
