@@ -14,6 +14,9 @@ fn main() {
         println!("  {:<36} {}", entry.key, entry.value);
     }
     if let Some(id) = buildtrace::gnu_build_id() {
-        println!("  {:<36} {id}", "process.executable.build_id.gnu");
+        println!(
+            "  {:<36} {id}",
+            buildtrace::names::PROCESS_EXECUTABLE_BUILD_ID_GNU
+        );
     }
 }

@@ -21,19 +21,20 @@ fn main() {
     warm_cache(config.cache_entries);
 
     if let Some(p) = buildtrace::provenance() {
+        use buildtrace::names;
         println!(
             "quickstart {} built from {} ({}) by {} for {}",
-            p.get_str("service.version").unwrap_or("?"),
-            p.get_str("vcs.ref.head.revision")
+            p.get_str(names::SERVICE_VERSION).unwrap_or("?"),
+            p.get_str(names::VCS_REF_HEAD_REVISION)
                 .unwrap_or("an unknown commit"),
-            if p.get("buildtrace.git.dirty") == Some(buildtrace::Value::Bool(true)) {
+            if p.get(names::GIT_DIRTY) == Some(buildtrace::Value::Bool(true)) {
                 "dirty"
             } else {
                 "clean"
             },
-            p.get_str("process.runtime.description")
+            p.get_str(names::PROCESS_RUNTIME_DESCRIPTION)
                 .unwrap_or("an unknown rustc"),
-            p.get_str("buildtrace.target.triple")
+            p.get_str(names::TARGET_TRIPLE)
                 .unwrap_or("an unknown target"),
         );
         println!("provenance id {}", p.id().unwrap_or("?"));

@@ -98,13 +98,6 @@
     clippy::undocumented_unsafe_blocks
 )]
 
-/// Items that the loom models do not build: under `--cfg loom` only the
-/// ring and its atomics facade are compiled (the static ring needs `const`
-/// atomics that loom does not have), so this is the one place that says so.
-macro_rules! not_under_loom {
-    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
-}
-
 pub mod attributes;
 mod build_id;
 #[doc(hidden)]
@@ -126,15 +119,12 @@ pub mod seal;
 #[cfg(any(feature = "build", feature = "seal"))]
 pub mod signing;
 
-not_under_loom! {
-    pub mod startup;
-    #[cfg(feature = "init")]
-    pub mod telemetry;
-    #[cfg(feature = "init")]
-    pub use telemetry::{init, try_init, Builder, Guard, InitError};
-    #[cfg(feature = "otel")]
-    pub use startup::span::ready;
-}
+// Under `--cfg loom` only the ring and its atomics facade are built: the
+// static ring needs `const` atomics that loom does not have.
+#[cfg(not(loom))]
+pub mod startup;
+#[cfg(all(feature = "init", not(loom)))]
+pub mod telemetry;
 
 pub use build_id::{gnu_build_id, read_gnu_build_id};
 #[cfg(any(feature = "otel", feature = "inspect"))]
@@ -142,6 +132,10 @@ pub use build_id::{htlhash, htlhash_of_file};
 pub use provenance::{Record, Value};
 #[cfg(feature = "otel")]
 pub use resource::ProvenanceDetector;
+#[cfg(all(feature = "otel", not(loom)))]
+pub use startup::span::ready;
+#[cfg(all(feature = "init", not(loom)))]
+pub use telemetry::{init, try_init, Builder, Guard, InitError};
 
 // The pinned versions buildtrace is built with: use these re-exports, and no
 // second copy of a crate can sneak into the application.

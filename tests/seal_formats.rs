@@ -44,7 +44,7 @@ fn coff_object_aligned(architecture: Architecture, record: &[u8]) -> Vec<u8> {
             object.append_section_data(ours, record, 16);
             object.write().expect("object::write")
         })
-        .find(|file| record_offset(file, record) % 16 == 0)
+        .find(|file| record_offset(file, record).is_multiple_of(16))
         .expect("some code length aligns the record")
 }
 

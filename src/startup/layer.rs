@@ -16,7 +16,7 @@
 //! never both and never neither. Events racing the handover are counted in
 //! flight; the handover waits for them before returning.
 
-use super::{clock, push, Event, InlineStr, Origin, EventValue};
+use super::{clock, push, Event, EventValue, InlineStr, Origin};
 use core::any::TypeId;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -334,7 +334,8 @@ impl tracing_core::field::Visit for Fields<'_> {
             let _ = self.0.message.write_str(value);
             return;
         }
-        self.0.push(field.name(), EventValue::Str(InlineStr::new(value)));
+        self.0
+            .push(field.name(), EventValue::Str(InlineStr::new(value)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {

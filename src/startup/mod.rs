@@ -34,7 +34,7 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
-pub use event::{Event, InlineStr, Origin, EventValue, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
+pub use event::{Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

@@ -1,7 +1,7 @@
 //! The startup span: from process start to init (or to [`ready`]), carrying
 //! every startup record as a span event with its original timestamp.
 
-use super::{Drain, Drained, Origin, EventValue};
+use super::{Drain, Drained, EventValue, Origin};
 use crate::names::startup::{
     ATTRS_DROPPED, CLOCK_ERROR_NS, DROPPED_COUNT, EVENT_COUNT, LEVEL, SPAN_NAME, START_SOURCE,
     TARGET, THREAD_ID, TO_INIT_MS, TO_READY_MS,

@@ -17,9 +17,9 @@ mod diagnostics;
 mod export;
 mod otlp;
 
+use crate::startup::span::EndAt;
 use config::{Config, ExporterKind, Protocol};
 use export::{ExportRuntime, Policy, Resilient, State};
-use crate::startup::span::EndAt;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};

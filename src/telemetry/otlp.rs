@@ -45,18 +45,24 @@ pub(super) fn span_exporter(
     match config.protocol {
         Protocol::Grpc => {
             #[cfg(feature = "otlp-grpc")]
-            let built = grpc(opentelemetry_otlp::SpanExporter::builder().with_tonic(), config)
-                .build()
-                .map_err(|e| InitError::Exporter(e.to_string()));
+            let built = grpc(
+                opentelemetry_otlp::SpanExporter::builder().with_tonic(),
+                config,
+            )
+            .build()
+            .map_err(|e| InitError::Exporter(e.to_string()));
             #[cfg(not(feature = "otlp-grpc"))]
             let built = Err(InitError::TransportDisabled("otlp-grpc"));
             built
         }
         Protocol::HttpProtobuf => {
             #[cfg(feature = "otlp-http")]
-            let built = http(opentelemetry_otlp::SpanExporter::builder().with_http(), config)
-                .build()
-                .map_err(|e| InitError::Exporter(e.to_string()));
+            let built = http(
+                opentelemetry_otlp::SpanExporter::builder().with_http(),
+                config,
+            )
+            .build()
+            .map_err(|e| InitError::Exporter(e.to_string()));
             #[cfg(not(feature = "otlp-http"))]
             let built = Err(InitError::TransportDisabled("otlp-http"));
             built

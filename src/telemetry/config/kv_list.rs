@@ -128,7 +128,7 @@ impl std::error::Error for KeyValueListError {}
 ///
 /// # Examples
 /// ```
-/// use buildtrace::config::parse_resource_attributes;
+/// use buildtrace::telemetry::config::parse_resource_attributes;
 /// use std::ffi::OsStr;
 /// let attrs = parse_resource_attributes(OsStr::new("team=a%2Cb, region = eu ")).unwrap();
 /// assert_eq!(attrs, [("team".into(), "a,b".into()), ("region".into(), "eu".into())]);

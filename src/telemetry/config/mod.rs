@@ -197,7 +197,7 @@ impl Config {
     ///
     /// # Examples
     /// ```
-    /// # use buildtrace::config::{resolve, Overrides};
+    /// # use buildtrace::telemetry::config::{resolve, Overrides};
     /// let overrides = Overrides {
     ///     endpoint: Some("https://user:token@collector:4318/v1/traces?key=k".into()),
     ///     ..Overrides::default()
@@ -273,7 +273,7 @@ impl fmt::Display for Warning {
 ///
 /// # Examples
 /// ```
-/// use buildtrace::config::{resolve, Overrides, Protocol};
+/// use buildtrace::telemetry::config::{resolve, Overrides, Protocol};
 /// use std::ffi::OsString;
 ///
 /// let env = |name: &str| match name {

@@ -136,7 +136,7 @@ impl SamplerConfig {
     ///
     /// # Examples
     /// ```
-    /// use buildtrace::config::SamplerConfig;
+    /// use buildtrace::telemetry::config::SamplerConfig;
     /// let sampler = SamplerConfig::ParentBasedTraceIdRatio(0.25).to_sdk();
     /// assert!(matches!(sampler, buildtrace::opentelemetry_sdk::trace::Sampler::ParentBased(_)));
     /// ```
@@ -176,7 +176,7 @@ impl fmt::Display for SamplerConfig {
 ///
 /// # Examples
 /// ```
-/// use buildtrace::config::Headers;
+/// use buildtrace::telemetry::config::Headers;
 /// let headers: Headers = [("authorization", "Bearer s3cret")].into_iter().collect();
 /// assert_eq!(format!("{headers:?}"), r#"{"authorization": "<redacted>"}"#);
 /// assert_eq!(headers.pairs()[0].1, "Bearer s3cret");
