@@ -112,6 +112,8 @@ mod sync;
 pub mod build;
 #[cfg(feature = "inspect")]
 pub mod inspect;
+#[cfg(feature = "jaeger")]
+pub mod jaeger;
 #[cfg(feature = "otel")]
 mod resource;
 #[cfg(feature = "seal")]

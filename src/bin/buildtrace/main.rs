@@ -9,12 +9,9 @@ mod attest;
 mod diff;
 mod exit_codes;
 mod inspect;
-mod jaeger;
 mod keygen;
 mod lookup;
 mod seal;
-mod time;
-mod timeline;
 mod traces;
 mod verify;
 

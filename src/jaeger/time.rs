@@ -1,15 +1,36 @@
 //! Times as Jaeger gives them (microseconds) and as people read them.
 //!
-//! Jaeger's API speaks microseconds since the Unix epoch; the CLI prints
-//! UTC timestamps in RFC 3339 and short durations, and reads a look-back
-//! window such as `2d`. Plain integer arithmetic, so the CLI needs no date
-//! library.
+//! Jaeger's API speaks microseconds since the Unix epoch; people read UTC
+//! timestamps in RFC 3339 and short durations, and write a look-back window
+//! such as `2d`. Plain integer arithmetic, so no date library is needed.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Why a look-back window cannot be read; each message ends with what to
+/// write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookbackError {
+    /// Not digits followed by a unit.
+    #[error("expected a number and a unit, such as 30m, 6h or 2d")]
+    NotAWindow,
+    /// A unit other than `s`, `m`, `h` or `d`.
+    #[error("unknown unit `{unit}`; use s, m, h or d")]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+    },
+    /// A window of zero.
+    #[error("the window must be longer than zero; use 1s or more")]
+    Zero,
+    /// More seconds than a `u64` holds.
+    #[error("the window is too long; use a shorter one, such as 30d")]
+    TooLong,
+}
+
 /// Formats microseconds since the Unix epoch as an RFC 3339 UTC timestamp
 /// with millisecond precision: `2026-11-26T08:14:43.274Z`.
-pub(crate) fn rfc3339_millis(micros: u64) -> String {
+pub fn rfc3339_millis(micros: u64) -> String {
     let secs = micros / 1_000_000;
     let millis = (micros % 1_000_000) / 1_000;
     let (days, of_day) = (secs / 86_400, secs % 86_400);
@@ -41,7 +62,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// Formats a duration in microseconds for a person: `850 µs`, `23.6 ms`,
 /// `1.25 s`, `2m05s`.
-pub(crate) fn human_duration(micros: u64) -> String {
+pub fn human_duration(micros: u64) -> String {
     match micros {
         0..=999 => format!("{micros} µs"),
         1_000..=999_999 => format!("{:.1} ms", micros as f64 / 1e3),
@@ -57,30 +78,35 @@ pub(crate) fn human_duration(micros: u64) -> String {
 /// hours or days (`90s`, `30m`, `6h`, `2d`).
 ///
 /// # Errors
-/// A message for clap, when the text is not such a window.
-pub(crate) fn parse_lookback(text: &str) -> Result<Duration, String> {
+/// [`LookbackError`] when the text is not such a window.
+pub fn parse_lookback(text: &str) -> Result<Duration, LookbackError> {
     let unit_at = text
         .find(|c: char| !c.is_ascii_digit())
         .filter(|&i| i > 0)
-        .ok_or("expected a number and a unit, such as 30m, 6h or 2d")?;
+        .ok_or(LookbackError::NotAWindow)?;
     let (number, unit) = text.split_at(unit_at);
-    let n: u64 = number.parse().map_err(|_| "the number is too large")?;
+    // Only digits: the one way to fail is overflow.
+    let n: u64 = number.parse().map_err(|_| LookbackError::TooLong)?;
     let scale = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3_600,
         "d" => 86_400,
-        _ => return Err(format!("unknown unit `{unit}`: use s, m, h or d")),
+        _ => {
+            return Err(LookbackError::UnknownUnit {
+                unit: unit.to_owned(),
+            })
+        }
     };
     match n.checked_mul(scale) {
-        Some(0) => Err("the window must be longer than zero".into()),
+        Some(0) => Err(LookbackError::Zero),
         Some(secs) => Ok(Duration::from_secs(secs)),
-        None => Err("the window is too long".into()),
+        None => Err(LookbackError::TooLong),
     }
 }
 
 /// Formats a look-back window in its largest whole unit: `2d`, `90m`.
-pub(crate) fn window(duration: Duration) -> String {
+pub fn window(duration: Duration) -> String {
     let secs = duration.as_secs();
     match secs {
         0 => "0s".into(),
@@ -92,7 +118,7 @@ pub(crate) fn window(duration: Duration) -> String {
 }
 
 /// Now, in microseconds since the Unix epoch.
-pub(crate) fn now_micros() -> u64 {
+pub fn now_micros() -> u64 {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

@@ -16,12 +16,13 @@
 
 use std::io::{self, Write};
 
-use buildtrace::inspect::render::escape_terminal;
 use serde_json::Value;
 
-use buildtrace::names::startup::{DROPPED_COUNT, SPAN_NAME, START_SOURCE, TO_INIT_MS, TO_READY_MS};
+use crate::inspect::render::escape_terminal;
+use crate::names::startup::{DROPPED_COUNT, SPAN_NAME, START_SOURCE, TO_INIT_MS, TO_READY_MS};
 
-use crate::jaeger::{tag, Span};
+use super::model::EVENT_FIELD;
+use super::{tag, time, Span};
 
 /// The bar's width in cells at the span's end.
 const BAR_CELLS: u64 = 24;
@@ -41,7 +42,7 @@ struct Row {
 ///
 /// # Errors
 /// Any error from `out`.
-pub(crate) fn write(out: &mut impl Write, span: &Span) -> io::Result<()> {
+pub fn write(out: &mut impl Write, span: &Span) -> io::Result<()> {
     let rows = rows(span);
     let events = span.logs.len();
     let end = if tag(&span.tags, TO_READY_MS).is_some() {
@@ -53,7 +54,7 @@ pub(crate) fn write(out: &mut impl Write, span: &Span) -> io::Result<()> {
         out,
         "{SPAN_NAME}: {events} event{}, process start to {end} in {}",
         if events == 1 { "" } else { "s" },
-        crate::time::human_duration(span.duration_us)
+        time::human_duration(span.duration_us)
     )?;
     // Events after the span's end (recorded late) widen the scale rather
     // than overflow the bar.
@@ -105,9 +106,9 @@ fn rows(span: &Span) -> Vec<Row> {
     };
     let mut rows = vec![marker(0, &start)];
     rows.extend(span.logs.iter().map(|log| {
-        let name = tag(&log.fields, "event").map_or_else(String::new, |v| text(v, false));
+        let name = tag(&log.fields, EVENT_FIELD).map_or_else(String::new, |v| text(v, false));
         let fields: String = (log.fields.iter())
-            .filter(|f| f.key != "event")
+            .filter(|f| f.key != EVENT_FIELD)
             .map(|f| format!("  {}={}", escape_terminal(&f.key), text(&f.value, true)))
             .collect();
         Row {
