@@ -57,7 +57,8 @@
 //! | `build` | no | [`build::capture`], for `build.rs` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
 //! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
-//! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`); implies `seal` |
+//! | `jaeger` | no | [`jaeger`], a client of Jaeger's query API: a build's traces, the build behind a trace, the startup timeline; implies `inspect` |
+//! | `cli` | no | the `buildtrace` command (`cargo install buildtrace --features cli`); implies `seal` and `jaeger` |
 //!
 //! With no feature at all the crate still gives [`embed!`], [`provenance()`],
 //! [`startup!`] and [`names`]: what a binary needs to carry and read its own

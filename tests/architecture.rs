@@ -49,6 +49,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("startup", &["ring", "sync", "names", "embed"]),
+    // The other offline reader: Jaeger's answers are hostile too, and
+    // printed with the reader's terminal escaping.
+    ("jaeger", &["names", "inspect"]),
     (
         "resource",
         &["attributes", "build_id", "embed", "provenance", "names"],

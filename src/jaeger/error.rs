@@ -107,7 +107,7 @@ fn in_words(duration: Duration) -> String {
 /// `64 MiB`, or `1000 bytes` for a size that is not whole mebibytes.
 fn size_in_words(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
