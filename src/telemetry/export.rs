@@ -14,7 +14,14 @@
 //!   attempt is bounded by the shutdown deadline, and the runtime is torn
 //!   down on its own thread, never inside the application's runtime;
 //! - one warning when the collector cannot be reached, and one count of the
-//!   spans that were not delivered, instead of a log line per failure.
+//!   spans that were not delivered, instead of a log line per failure;
+//! - the OTLP specification's retry rules: only failures it calls transient
+//!   are retried (gRPC `UNAVAILABLE`, `CANCELLED`, `DEADLINE_EXCEEDED`,
+//!   `ABORTED`, `OUT_OF_RANGE`, `DATA_LOSS`; HTTP 429, 502, 503, 504; no
+//!   answer at all), waiting at least what `Retry-After` asks within the
+//!   retry window; any other answer (`UNAUTHENTICATED`, HTTP 401, …) loses
+//!   the batch at once. The exporters' own retries are off, so the two
+//!   layers never multiply.
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -89,6 +96,93 @@ impl ExportRuntime {
 impl Drop for ExportRuntime {
     fn drop(&mut self) {
         self.shutdown(Duration::from_millis(100));
+    }
+}
+
+/// What a failed attempt met, as the transport saw it. Only the HTTP
+/// transport sees its answers; without it nothing is ever noted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+pub(super) enum Failure {
+    /// An answer that is not a success, with the delay `Retry-After` asked for.
+    Status {
+        code: u16,
+        retry_after: Option<Duration>,
+    },
+    /// No answer: connection refused, TLS handshake, timeout.
+    Transport(String),
+}
+
+/// Filled by a transport that sees its responses (HTTP), read by the
+/// exporter after a failed attempt. Exports of one exporter never overlap
+/// (the batch processor waits for each), so one slot is enough.
+#[derive(Debug, Default)]
+pub(super) struct LastFailure(Mutex<Option<Failure>>);
+
+impl LastFailure {
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+    pub(super) fn note(&self, failure: Failure) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(failure);
+    }
+
+    fn take(&self) -> Option<Failure> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// Whether a failed attempt is worth another, per the OTLP specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Transient: try again, not before `after` if the server said so.
+    Retry { after: Option<Duration> },
+    /// Permanent: the same request would fail the same way.
+    Permanent,
+}
+
+/// The gRPC status codes the specification calls retryable (RESOURCE_EXHAUSTED
+/// only with retry information, which the exporter's error does not carry).
+const RETRYABLE_GRPC: &[&str] = &[
+    "Cancelled",
+    "DeadlineExceeded",
+    "Aborted",
+    "OutOfRange",
+    "Unavailable",
+    "DataLoss",
+];
+
+/// Classifies a failed attempt from the exporter's `error` and what the
+/// transport noted, and says it in words for the warning.
+fn classify(error: &str, noted: Option<Failure>) -> (Verdict, String) {
+    match noted {
+        Some(Failure::Status { code, retry_after }) => {
+            let verdict = if matches!(code, 429 | 502 | 503 | 504) {
+                Verdict::Retry { after: retry_after }
+            } else {
+                Verdict::Permanent
+            };
+            let reason = http::StatusCode::from_u16(code)
+                .ok()
+                .and_then(|c| c.canonical_reason())
+                .unwrap_or("");
+            (
+                verdict,
+                format!("HTTP {code} {reason}").trim_end().to_owned(),
+            )
+        }
+        Some(Failure::Transport(text)) => (Verdict::Retry { after: None }, text),
+        None => {
+            // The gRPC exporter says "… failed with gRPC code: Unavailable[: cause]".
+            let code = error.split_once("gRPC code: ").map(|(_, rest)| {
+                rest.split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or("")
+            });
+            let verdict = match code {
+                Some(code) if !RETRYABLE_GRPC.contains(&code) => Verdict::Permanent,
+                _ => Verdict::Retry { after: None },
+            };
+            (verdict, error.to_owned())
+        }
     }
 }
 
@@ -192,16 +286,22 @@ impl State {
 
     /// Counts a failed attempt, keeps its error for the shutdown report and
     /// warns once (during shutdown the guard says it, with the count).
-    fn note_failure(&self, target: &str, error: &str, policy: &Policy) {
+    fn note_failure(&self, target: &str, error: &str, policy: &Policy, verdict: Verdict) {
         self.failed_attempts.fetch_add(1, Ordering::Relaxed);
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(format!("{target}: {error}"));
         if !self.stopping() && !self.warned.swap(true, Ordering::Relaxed) {
-            super::diagnostics::warn(&format!(
-                "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
-                 keeping spans in a bounded queue",
-                policy.retry_window.as_secs()
-            ));
+            super::diagnostics::warn(&match verdict {
+                Verdict::Retry { .. } => format!(
+                    "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
+                     keeping spans in a bounded queue",
+                    policy.retry_window.as_secs()
+                ),
+                Verdict::Permanent => format!(
+                    "the OTLP collector at {target} refused spans ({error}); not retried (a permanent \
+                     failure by the OTLP specification): check the endpoint, headers and credentials"
+                ),
+            });
         }
         if self.stopping() {
             // The deadline is shared: one failure at shutdown means the rest
@@ -234,6 +334,7 @@ async fn deliver<E: SpanExporter>(
     state: &State,
     policy: Policy,
     target: &str,
+    noted: Option<&LastFailure>,
 ) -> OTelSdkResult {
     let spans = batch.len() as u64;
     if state.gave_up.load(Ordering::SeqCst) {
@@ -246,20 +347,35 @@ async fn deliver<E: SpanExporter>(
     let mut backoff = policy.initial_backoff;
     loop {
         let timeout = state.attempt_timeout(&policy);
-        let error = match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
-            Ok(Ok(())) => {
-                state.delivered_batches.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => format!("no answer within {} ms", timeout.as_millis()),
+        if let Some(noted) = noted {
+            noted.take();
+        }
+        let (verdict, error) =
+            match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
+                Ok(Ok(())) => {
+                    state.delivered_batches.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Ok(Err(e)) => classify(&e.to_string(), noted.and_then(LastFailure::take)),
+                Err(_) => (
+                    Verdict::Retry { after: None },
+                    format!("no answer within {} ms", timeout.as_millis()),
+                ),
+            };
+        state.note_failure(target, &error, &policy, verdict);
+        // The server's Retry-After, if longer than our own backoff.
+        let wait = match verdict {
+            Verdict::Retry { after } => after.map_or(backoff, |a| a.max(backoff)),
+            Verdict::Permanent => Duration::MAX,
         };
-        state.note_failure(target, &error, &policy);
-        if state.stopping() || Instant::now() + backoff > give_up_at {
+        let past_window = Instant::now()
+            .checked_add(wait)
+            .is_none_or(|at| at > give_up_at);
+        if verdict == Verdict::Permanent || state.stopping() || past_window {
             state.lost_spans.fetch_add(spans, Ordering::Relaxed);
             return Err(OTelSdkError::InternalFailure(error));
         }
-        state.back_off(backoff).await;
+        state.back_off(wait).await;
         backoff = (backoff * 2).min(policy.max_backoff);
     }
 }
@@ -273,6 +389,8 @@ pub(crate) struct Resilient<E> {
     /// Where the spans go, for the one warning (no credentials: the
     /// configured endpoint never carries headers).
     target: String,
+    /// What the transport saw of the last failure, when it tells.
+    noted: Option<Arc<LastFailure>>,
 }
 
 impl<E> fmt::Debug for Resilient<E> {
@@ -291,6 +409,7 @@ impl<E> Resilient<E> {
         policy: Policy,
         state: Arc<State>,
         target: String,
+        noted: Option<Arc<LastFailure>>,
     ) -> Self {
         *state.target.lock().unwrap_or_else(|e| e.into_inner()) = target.clone();
         Resilient {
@@ -299,6 +418,7 @@ impl<E> Resilient<E> {
             policy,
             state,
             target,
+            noted,
         }
     }
 }
@@ -312,12 +432,13 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
         let state = self.state.clone();
         let policy = self.policy;
         let target = self.target.clone();
+        let noted = self.noted.clone();
         let task = self.runtime.spawn(async move {
             // Counted until the export ends: one that a shutdown cancels
             // never reaches its own accounting.
             let spans = batch.len() as u64;
             state.in_flight_spans.fetch_add(spans, Ordering::Relaxed);
-            let result = deliver(&*inner, batch, &state, policy, &target).await;
+            let result = deliver(&*inner, batch, &state, policy, &target, noted.as_deref()).await;
             state.in_flight_spans.fetch_sub(spans, Ordering::Relaxed);
             result
         });
@@ -338,5 +459,85 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.set_resource(resource);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry(after: Option<u64>) -> Verdict {
+        Verdict::Retry {
+            after: after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn http_statuses_follow_the_specification() {
+        for (code, verdict) in [
+            (429, retry(Some(7))),
+            (502, retry(Some(7))),
+            (503, retry(Some(7))),
+            (504, retry(Some(7))),
+            (400, Verdict::Permanent),
+            (401, Verdict::Permanent),
+            (403, Verdict::Permanent),
+            (404, Verdict::Permanent),
+            (413, Verdict::Permanent),
+            (500, Verdict::Permanent),
+        ] {
+            let noted = Failure::Status {
+                code,
+                retry_after: Some(Duration::from_secs(7)),
+            };
+            let (got, text) = classify("HTTP export failed with status code", Some(noted));
+            assert_eq!(got, verdict, "{code}");
+            assert!(text.starts_with(&format!("HTTP {code}")), "{text}");
+        }
+        let (_, text) = classify(
+            "",
+            Some(Failure::Status {
+                code: 401,
+                retry_after: None,
+            }),
+        );
+        assert_eq!(text, "HTTP 401 Unauthorized");
+    }
+
+    #[test]
+    fn no_answer_is_transient_and_says_why() {
+        let (verdict, text) = classify(
+            "HTTP export failed: network error",
+            Some(Failure::Transport(
+                "invalid peer certificate: Expired".into(),
+            )),
+        );
+        assert_eq!(verdict, retry(None));
+        assert_eq!(text, "invalid peer certificate: Expired");
+    }
+
+    #[test]
+    fn grpc_codes_follow_the_specification() {
+        for (code, retryable) in [
+            ("Unavailable", true),
+            ("Cancelled", true),
+            ("DeadlineExceeded", true),
+            ("Aborted", true),
+            ("OutOfRange", true),
+            ("DataLoss", true),
+            ("Unauthenticated", false),
+            ("PermissionDenied", false),
+            ("InvalidArgument", false),
+            ("Unimplemented", false),
+            ("ResourceExhausted", false),
+            ("Internal", false),
+        ] {
+            let error = format!("TonicTracesClient export failed with gRPC code: {code}: details");
+            let (verdict, text) = classify(&error, None);
+            assert_eq!(verdict == retry(None), retryable, "{code}");
+            assert_eq!(text, error);
+        }
+        // Not a status at all (a timeout, a closed client): transient.
+        assert_eq!(classify("ExportTimedOut", None).0, retry(None));
     }
 }

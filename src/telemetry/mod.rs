@@ -15,7 +15,13 @@
 pub mod config;
 mod diagnostics;
 mod export;
+#[cfg(feature = "otlp-http")]
+mod http_client;
 mod otlp;
+pub mod propagation;
+mod tls;
+
+pub use tls::TlsError;
 
 use crate::startup::span::EndAt;
 use config::{Config, ExporterKind, Protocol};
@@ -44,6 +50,8 @@ pub enum InitError {
     Exporter(String),
     /// The transport the configuration asks for was not compiled in.
     TransportDisabled(&'static str),
+    /// A certificate or key file the configuration names cannot be used.
+    Tls(TlsError),
 }
 
 impl fmt::Display for InitError {
@@ -55,6 +63,7 @@ impl fmt::Display for InitError {
                 f,
                 "this OTLP protocol needs buildtrace's `{feature}` feature; enable it or choose another protocol"
             ),
+            InitError::Tls(e) => write!(f, "{e}"),
         }
     }
 }
@@ -142,6 +151,42 @@ impl Builder {
         self
     }
 
+    /// A PEM file of CA certificates that verify the collector, instead of
+    /// the system's roots; over `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`.
+    pub fn with_certificate(mut self, ca_pem: impl Into<std::path::PathBuf>) -> Self {
+        self.overrides.tls.certificate = Some(ca_pem.into());
+        self
+    }
+
+    /// The client's certificate chain and private key (PEM files), for mTLS;
+    /// over `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE` and `…_CLIENT_KEY`.
+    pub fn with_client_identity(
+        mut self,
+        certificate_pem: impl Into<std::path::PathBuf>,
+        key_pem: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.overrides.tls.client_certificate = Some(certificate_pem.into());
+        self.overrides.tls.client_key = Some(key_pem.into());
+        self
+    }
+
+    /// Whether a gRPC endpoint without a scheme is plaintext; over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE`.
+    pub fn with_insecure(mut self, insecure: bool) -> Self {
+        self.overrides.tls.insecure = Some(insecure);
+        self
+    }
+
+    /// The text-map propagators, in order (empty: none); over
+    /// `OTEL_PROPAGATORS`.
+    pub fn with_propagators(
+        mut self,
+        propagators: impl IntoIterator<Item = config::Propagator>,
+    ) -> Self {
+        self.overrides.propagators = Some(propagators.into_iter().collect());
+        self
+    }
+
     /// `tracing` filter directives, over `RUST_LOG` (default `info`).
     pub fn with_filter(mut self, directives: impl Into<String>) -> Self {
         self.filter = Some(directives.into());
@@ -159,11 +204,11 @@ impl Builder {
         for w in &warnings {
             diagnostics::warn(&w.to_string());
         }
+        if !config.disabled {
+            propagation::install(&config.propagators);
+        }
         if config.disabled || config.exporter == ExporterKind::None {
-            install_layer(self.human_layer(), &self.filter);
-            crate::startup::close();
-            drop(crate::startup::drain());
-            return Ok(Guard::inert(self.shutdown_timeout, started));
+            return Ok(self.inert(started));
         }
 
         let state = Arc::new(State::default());
@@ -211,7 +256,8 @@ impl Builder {
             // the startup span.
             attempt_timeout: config.timeout.min(config.batch.export_timeout),
         };
-        let exporter = otlp::span_exporter(config, runtime.handle())?;
+        let tls = tls::load(&config.tls).map_err(InitError::Tls)?;
+        let (exporter, noted) = otlp::span_exporter(config, &tls, runtime.handle())?;
         let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
         let resilient = Resilient::new(
             exporter,
@@ -219,6 +265,7 @@ impl Builder {
             policy,
             state.clone(),
             target,
+            noted,
         );
         Ok(BatchSpanProcessor::builder(resilient)
             .with_batch_config(batch)
@@ -240,13 +287,33 @@ impl Builder {
         crate::startup::span::begin(&tracer, self.end_at);
     }
 
-    /// Initialises telemetry.
+    /// Initialises telemetry; never fails and never panics.
     ///
-    /// # Panics
-    /// When [`try_init`](Self::try_init) fails, with its error.
+    /// What [`try_init`](Self::try_init) would return as an error (a
+    /// certificate file that cannot be used, a transport that is not
+    /// compiled in, no thread for the export) is one warning on standard
+    /// error, and the application runs on without export: `tracing` still
+    /// reaches the console layer, the pre-init capture is handed over, and
+    /// the returned [`Guard`] is inert.
     pub fn init(self) -> Guard {
-        self.try_init()
-            .unwrap_or_else(|e| panic!("buildtrace::init failed: {e}"))
+        let started = Instant::now();
+        let fallback = self.clone();
+        match self.try_init() {
+            Ok(guard) => guard,
+            Err(e) => {
+                diagnostics::warn(&format!("{e}; telemetry export is off"));
+                fallback.inert(started)
+            }
+        }
+    }
+
+    /// No export: the `tracing` stack without OpenTelemetry, the startup
+    /// ring closed and emptied.
+    fn inert(&self, started: Instant) -> Guard {
+        install_layer(self.human_layer(), &self.filter);
+        crate::startup::close();
+        drop(crate::startup::drain());
+        Guard::inert(self.shutdown_timeout, started)
     }
 
     /// The human-readable layer, or a layer that does nothing. (Not an
@@ -430,10 +497,8 @@ pub fn try_init() -> Result<Guard, InitError> {
     Builder::default().try_init()
 }
 
-/// Initialises telemetry from the environment.
-///
-/// # Panics
-/// When [`try_init`] fails.
+/// Initialises telemetry from the environment; never panics (see
+/// [`Builder::init`]).
 pub fn init() -> Guard {
     Builder::default().init()
 }

@@ -8,7 +8,11 @@
 
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use super::config;
+use std::sync::Arc;
+
 use super::config::{Config, Protocol};
+use super::export::LastFailure;
+use super::tls::Loaded;
 use super::InitError;
 
 /// The span exporter of the compiled-in transports.
@@ -36,20 +40,26 @@ impl opentelemetry_sdk::trace::SpanExporter for NoTransport {
 }
 
 /// Builds the span exporter in the export runtime's context (tonic spawns
-/// its connection task there).
+/// its connection task there), with what its transport notes of failures
+/// (HTTP only; the gRPC exporter's error carries the status code).
 pub(super) fn span_exporter(
     config: &Config,
+    tls: &Loaded,
     runtime: &tokio::runtime::Handle,
-) -> Result<SpanExporter, InitError> {
+) -> Result<(SpanExporter, Option<Arc<LastFailure>>), InitError> {
     let _enter = runtime.enter();
+    #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+    let _ = tls;
     match config.protocol {
         Protocol::Grpc => {
             #[cfg(feature = "otlp-grpc")]
             let built = grpc(
                 opentelemetry_otlp::SpanExporter::builder().with_tonic(),
                 config,
+                tls,
             )
             .build()
+            .map(|exporter| (exporter, None))
             .map_err(|e| InitError::Exporter(e.to_string()));
             #[cfg(not(feature = "otlp-grpc"))]
             let built = Err(InitError::TransportDisabled("otlp-grpc"));
@@ -57,12 +67,18 @@ pub(super) fn span_exporter(
         }
         Protocol::HttpProtobuf => {
             #[cfg(feature = "otlp-http")]
-            let built = http(
-                opentelemetry_otlp::SpanExporter::builder().with_http(),
-                config,
-            )
-            .build()
-            .map_err(|e| InitError::Exporter(e.to_string()));
+            let built = {
+                let noted = Arc::new(LastFailure::default());
+                http(
+                    opentelemetry_otlp::SpanExporter::builder().with_http(),
+                    config,
+                    tls,
+                    noted.clone(),
+                )?
+                .build()
+                .map(|exporter| (exporter, Some(noted)))
+                .map_err(|e| InitError::Exporter(e.to_string()))
+            };
             #[cfg(not(feature = "otlp-http"))]
             let built = Err(InitError::TransportDisabled("otlp-http"));
             built
@@ -78,9 +94,10 @@ fn common<B: opentelemetry_otlp::WithExportConfig>(builder: B, config: &Config) 
         .with_timeout(config.timeout)
 }
 
-/// gRPC (tonic): headers as metadata, gzip if asked, no retries of its own.
+/// gRPC (tonic): headers as metadata, TLS for `https://`, gzip if asked, no
+/// retries of its own.
 #[cfg(feature = "otlp-grpc")]
-fn grpc<B>(builder: B, config: &Config) -> B
+fn grpc<B>(builder: B, config: &Config, tls: &Loaded) -> B
 where
     B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithTonicConfig,
 {
@@ -98,24 +115,43 @@ where
     let mut b = common(builder, config)
         .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
         .with_metadata(metadata);
+    if is_https(&config.endpoint) {
+        b = b.with_tls_config(tls.tonic());
+    }
     if config.compression == config::Compression::Gzip {
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
     b
 }
 
-/// HTTP/protobuf (hyper): headers, gzip if asked, no retries of its own.
+/// HTTP/protobuf (hyper over rustls): headers, TLS for `https://`, gzip if
+/// asked, no retries of its own; failures noted in `noted`.
 #[cfg(feature = "otlp-http")]
-fn http<B>(builder: B, config: &Config) -> B
+fn http<B>(
+    builder: B,
+    config: &Config,
+    tls: &Loaded,
+    noted: Arc<LastFailure>,
+) -> Result<B, InitError>
 where
     B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithHttpConfig,
 {
+    let client = super::http_client::ObservedClient::new(tls, config.timeout, noted)
+        .map_err(InitError::Exporter)?;
     let mut b = common(builder, config)
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
         .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())
+        .with_http_client(client)
         .with_headers(config.headers.pairs().iter().cloned().collect());
     if config.compression == config::Compression::Gzip {
         b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
-    b
+    Ok(b)
+}
+
+#[cfg(feature = "otlp-grpc")]
+fn is_https(endpoint: &str) -> bool {
+    endpoint
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }

@@ -2,7 +2,7 @@
 //! the generic base URL with the traces path appended over HTTP, or the
 //! protocol's default.
 
-use super::precedence::{first_valid, Env, Source};
+use super::precedence::{first_valid, read, Env, Raw, Source};
 use super::url::{append_traces_path, check_url, redact_url};
 use super::values::Protocol;
 use super::vars::{
@@ -10,14 +10,27 @@ use super::vars::{
 };
 use super::Warning;
 
+/// The endpoint, and whether it was given without a scheme (gRPC only:
+/// `insecure` then chose `http` or `https`).
 pub(super) fn resolve_endpoint(
     env: Env<'_>,
     code: Option<&str>,
     protocol: Protocol,
+    insecure: bool,
     w: &mut Vec<Warning>,
-) -> String {
+) -> (String, bool) {
+    // A gRPC endpoint may come without a scheme: OTEL_EXPORTER_OTLP_INSECURE
+    // says which one it means.
+    let with_scheme = |t: &str| -> String {
+        if protocol == Protocol::Grpc && !t.contains("://") {
+            format!("{}://{t}", if insecure { "http" } else { "https" })
+        } else {
+            t.to_owned()
+        }
+    };
     let checked = |raw: &str| -> Result<String, String> {
-        let t = raw.trim();
+        let t = with_scheme(raw.trim());
+        let t = t.as_str();
         check_url(t).map_err(|reason| {
             format!(
                 "the value is not a usable URL: {reason} \
@@ -33,9 +46,10 @@ pub(super) fn resolve_endpoint(
             Protocol::HttpProtobuf => append_traces_path(&url),
         })
     };
+    let code = code.filter(|e| !e.is_empty());
     let (endpoint, source) = first_valid(
         env,
-        code.filter(|e| !e.is_empty()).map(str::to_owned),
+        code.map(str::to_owned),
         &[
             (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &checked),
             (OTEL_EXPORTER_OTLP_ENDPOINT, &generic),
@@ -56,7 +70,12 @@ pub(super) fn resolve_endpoint(
             ),
         ));
     }
-    endpoint
+    let bare = match source {
+        Source::Code => false,
+        Source::Env(var) => matches!(read(env, var), Raw::Text(t) if !t.contains("://")),
+        Source::Default => false,
+    };
+    (endpoint, bare)
 }
 
 #[cfg(test)]
@@ -181,11 +200,20 @@ mod tests {
                 "http://localhost:4318/v1/traces",
                 &[GEN],
             ),
+            // Without a scheme, gRPC means TLS unless INSECURE says otherwise
+            // (the specification's reading; see the tls room's tests).
             (
                 Grpc,
                 &[(GEN, "localhost:4317")],
                 None,
-                "http://localhost:4317",
+                "https://localhost:4317",
+                &[],
+            ),
+            (
+                HttpProtobuf,
+                &[(GEN, "localhost:4318")],
+                None,
+                "http://localhost:4318/v1/traces",
                 &[GEN],
             ),
             (
@@ -219,7 +247,7 @@ mod tests {
         ];
         for &(protocol, pairs, code, want, warned) in cases {
             let mut w = Vec::new();
-            let got = resolve_endpoint(&env_of(pairs), code, protocol, &mut w);
+            let (got, _) = resolve_endpoint(&env_of(pairs), code, protocol, false, &mut w);
             assert_eq!(got, want, "{protocol}, env {pairs:?}, code {code:?}");
             assert_eq!(vars(&w), warned, "{protocol}, env {pairs:?}: {w:?}");
         }
@@ -235,7 +263,8 @@ mod tests {
             ),
         ];
         let mut w = Vec::new();
-        let got = resolve_endpoint(&env_of(&pairs), None, Protocol::HttpProtobuf, &mut w);
+        let (got, _) =
+            resolve_endpoint(&env_of(&pairs), None, Protocol::HttpProtobuf, false, &mut w);
         assert_eq!(got, "https://user:pw@g:4318/v1/traces?token=t");
         let line = w[0].to_string();
         assert!(

@@ -51,12 +51,17 @@
 //! | `OTEL_TRACES_EXPORTER` | `otlp` | `otlp`, `console`, `none`; of a list, the first entry is used (with a warning) | warning; `otlp` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` | `grpc`, `http/protobuf` (`http/json` is not supported) | warning; next level |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | the generic variable's | an `http://` or `https://` URL with a host (and a numeric port, if any), used as-is | warning; next level |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318/v1/traces` (HTTP), `http://localhost:4317` (gRPC) | a base URL, checked the same way: HTTP appends `/v1/traces` to its path (one `/` between, before any query), gRPC uses it as-is. A base that already ends in `/v1/traces` still gets it appended, with a warning | warning; default |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318/v1/traces` (HTTP), `http://localhost:4317` (gRPC) | a base URL, checked the same way (for gRPC, `host:port` without a scheme too: TLS unless `OTEL_EXPORTER_OTLP_INSECURE` is `true`): HTTP appends `/v1/traces` to its path (one `/` between, before any query), gRPC uses it as-is. A base that already ends in `/v1/traces` still gets it appended, with a warning | warning; default |
 //! | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, then `OTEL_EXPORTER_OTLP_HEADERS` | none | a `key=value` list as for resource attributes; keys must be HTTP header names, values free of control characters; the signal-specific variable replaces the generic one entirely | warning naming the variable, **never** its value; the whole variable is ignored, next level |
 //! | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, then `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` | whole milliseconds, 1 to 2³¹−1 | warning; next level |
 //! | `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then `OTEL_EXPORTER_OTLP_COMPRESSION` | `none` | `gzip`, `none` | warning; next level |
+//! | `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`, then `OTEL_EXPORTER_OTLP_CERTIFICATE` | none: the system's root certificates | the path of a PEM file of CA certificates that verify the collector's certificate, instead of the system's roots | read when the exporter is built: missing, unreadable or not PEM is one warning naming the variable and the file, and the traces export is off (the application runs on). Set with an `http://` endpoint: warning; not used |
+//! | `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`, then `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` | none | the path of a PEM file of the client's certificate chain, for mTLS; only with a client key | as for the certificate; set without a key: warning, no client certificate is sent |
+//! | `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY`, then `OTEL_EXPORTER_OTLP_CLIENT_KEY` | none | the path of a PEM file of the client's private key (PKCS#8, PKCS#1 or SEC1), for mTLS; only with a client certificate | as for the certificate; set without a certificate: warning, no client certificate is sent |
+//! | `OTEL_EXPORTER_OTLP_TRACES_INSECURE`, then `OTEL_EXPORTER_OTLP_INSECURE` | `false` | `true` or `false`: whether a gRPC endpoint given without a scheme (`host:port`) is plaintext (`true`) or TLS (`false`) | warning; next level. `true` with an endpoint that has a scheme: warning; the scheme decides |
 //! | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | warning; default |
 //! | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | for the two ratio samplers only: a number from 0 to 1 | warning; `1.0`. Set with another sampler: warning; ignored |
+//! | `OTEL_PROPAGATORS` | `tracecontext,baggage` | a comma-separated list of `tracecontext`, `baggage`, `b3` (one header), `b3multi` (`X-B3-*`), or `none` alone; case-insensitive, duplicates count once | an entry that cannot be used (unknown, or `jaeger`, `xray`, `ottrace`, which no maintained crate implements for this OpenTelemetry version): one warning each, the others still apply; `none` with others: warning, none |
 //! | `OTEL_BSP_SCHEDULE_DELAY` | `5000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
 //! | `OTEL_BSP_EXPORT_TIMEOUT` | `30000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE` | `2048` | 1 to [`OTEL_BSP_MAX_QUEUE_SIZE_LIMIT`] spans | warning; default |
@@ -96,27 +101,33 @@ mod endpoint;
 mod exporter;
 mod kv_list;
 mod precedence;
+mod propagators;
 mod request;
 mod resource;
 mod sampler;
 #[cfg(test)]
 mod test_support;
+mod tls;
 mod url;
 mod values;
 mod vars;
 
 pub use kv_list::{parse_resource_attributes, KeyValueListError, MemberPart};
+pub use propagators::Propagator;
+pub use tls::{TlsFile, TlsOverrides, TlsSettings};
 pub use values::{BatchConfig, Compression, ExporterKind, Headers, Protocol, SamplerConfig};
 pub use vars::*;
 
 use batch::resolve_batch;
 use endpoint::resolve_endpoint;
 use exporter::{resolve_exporter, resolve_protocol};
+use propagators::resolve_propagators;
 use request::{resolve_compression, resolve_headers, resolve_timeout};
 use resource::{
     resolve_disabled, resolve_resource_attributes, resolve_service_name, take_service_name,
 };
 use sampler::resolve_sampler;
+use tls::{resolve_insecure, resolve_tls};
 use url::redact_url;
 
 /// Batch span processor settings set in code; `None` leaves a setting to the
@@ -159,6 +170,10 @@ pub struct Overrides {
     pub sampler: Option<SamplerConfig>,
     /// Batch span processor settings.
     pub batch: BatchOverrides,
+    /// Transport security: CA bundle, client certificate and key, insecure.
+    pub tls: TlsOverrides,
+    /// The text-map propagators, in order; empty installs none.
+    pub propagators: Option<Vec<Propagator>>,
 }
 
 /// The resolved configuration for traces.
@@ -189,6 +204,10 @@ pub struct Config {
     pub sampler: SamplerConfig,
     /// Batch span processor settings.
     pub batch: BatchConfig,
+    /// Transport security files (read when the exporter is built).
+    pub tls: TlsSettings,
+    /// The text-map propagators `init` installs, in order; empty: none.
+    pub propagators: Vec<Propagator>,
 }
 
 impl Config {
@@ -227,6 +246,8 @@ impl fmt::Debug for Config {
             .field("compression", &self.compression)
             .field("sampler", &self.sampler)
             .field("batch", &self.batch)
+            .field("tls", &self.tls)
+            .field("propagators", &self.propagators)
             .finish()
     }
 }
@@ -305,7 +326,45 @@ pub fn resolve(
     // apart so that they can be dropped for the others.
     let mut otlp = Vec::new();
     let protocol = resolve_protocol(env, overrides.protocol, &mut otlp);
-    let endpoint = resolve_endpoint(env, overrides.endpoint.as_deref(), protocol, &mut otlp);
+    let (insecure, insecure_var) = resolve_insecure(env, overrides.tls.insecure, &mut otlp);
+    let (endpoint, bare) = resolve_endpoint(
+        env,
+        overrides.endpoint.as_deref(),
+        protocol,
+        insecure,
+        &mut otlp,
+    );
+    // Only `true` conflicts with a scheme: `false` asks for what it has.
+    if let Some(var) = insecure_var.filter(|_| insecure && !bare) {
+        otlp.push(Warning::new(
+            var,
+            format!(
+                "applies only to a gRPC endpoint given without a scheme (host:port); \
+                 ignored, the scheme of {} decides",
+                redact_url(&endpoint)
+            ),
+        ));
+    }
+    let tls = resolve_tls(env, &overrides.tls, &mut otlp);
+    if endpoint
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+    {
+        // Files set in code are the program's decision: nothing to warn about.
+        let from_env = [&tls.certificate, &tls.client_certificate]
+            .into_iter()
+            .flatten()
+            .filter(|f| f.from() != "code");
+        for file in from_env {
+            otlp.push(Warning::new(
+                file.from(),
+                format!(
+                    "the endpoint {} is plaintext (http://): no TLS, the file is not used",
+                    redact_url(&endpoint)
+                ),
+            ));
+        }
+    }
     let headers = resolve_headers(env, overrides.headers.clone(), &mut otlp);
     let timeout = resolve_timeout(env, overrides.timeout, &mut otlp);
     let compression = resolve_compression(env, overrides.compression, &mut otlp);
@@ -314,6 +373,7 @@ pub fn resolve(
     }
 
     let sampler = resolve_sampler(env, overrides.sampler, w);
+    let propagators = resolve_propagators(env, overrides.propagators.as_deref(), w);
     let batch = resolve_batch(env, &overrides.batch, w);
 
     if disabled {
@@ -332,6 +392,8 @@ pub fn resolve(
         compression,
         sampler,
         batch,
+        tls,
+        propagators,
     };
     (config, warnings)
 }

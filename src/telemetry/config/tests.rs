@@ -130,6 +130,8 @@ fn defaults_with_an_empty_environment() {
             max_queue_size: 2_048,
             max_export_batch_size: 512,
         },
+        tls: TlsSettings::default(),
+        propagators: vec![Propagator::TraceContext, Propagator::Baggage],
     };
     assert_eq!(config, want);
 }
@@ -147,6 +149,9 @@ fn code_overrides_win_everywhere() {
         (OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, "gzip"),
         (OTEL_TRACES_SAMPLER, "always_off"),
         (OTEL_BSP_MAX_QUEUE_SIZE, "5"),
+        (OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, "/env/ca.pem"),
+        (OTEL_EXPORTER_OTLP_TRACES_INSECURE, "false"),
+        (OTEL_PROPAGATORS, "b3"),
     ];
     let overrides = Overrides {
         sdk_disabled: Some(false),
@@ -162,6 +167,11 @@ fn code_overrides_win_everywhere() {
             max_queue_size: Some(6),
             ..BatchOverrides::default()
         },
+        tls: TlsOverrides {
+            certificate: Some("/code/ca.pem".into()),
+            ..TlsOverrides::default()
+        },
+        propagators: Some(vec![Propagator::Baggage]),
     };
     let (config, warnings) = run(&env, &overrides);
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -175,6 +185,11 @@ fn code_overrides_win_everywhere() {
     assert_eq!(config.compression, Compression::None);
     assert_eq!(config.sampler, SamplerConfig::AlwaysOn);
     assert_eq!(config.batch.max_queue_size, 6);
+    assert_eq!(
+        config.tls.certificate,
+        Some(TlsFile::from_code("/code/ca.pem"))
+    );
+    assert_eq!(config.propagators, [Propagator::Baggage]);
 }
 
 #[test]
@@ -195,6 +210,8 @@ fn every_warning_is_one_line_naming_its_variable_and_the_replacement() {
         (OTEL_BSP_EXPORT_TIMEOUT, hostile),
         (OTEL_BSP_MAX_QUEUE_SIZE, hostile),
         (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, hostile),
+        (OTEL_EXPORTER_OTLP_INSECURE, hostile),
+        (OTEL_PROPAGATORS, hostile),
     ];
     let (_, warnings) = run(&pairs, &Overrides::default());
     let mut warned = vars(&warnings);
@@ -230,6 +247,9 @@ fn non_unicode_values_are_ignored_with_a_warning() {
         OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
         OTEL_TRACES_SAMPLER,
         OTEL_BSP_SCHEDULE_DELAY,
+        OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+        OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+        OTEL_PROPAGATORS,
     ];
     let env = env_os(names.iter().map(|&n| (n, not_unicode("1"))).collect());
     let (config, warnings) = resolve(&env, &Overrides::default());

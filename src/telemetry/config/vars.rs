@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::propagators::Propagator;
 use super::values::{Compression, ExporterKind, Protocol, SamplerConfig};
 
 /// Disables the SDK for all signals when `true` (case-insensitive).
@@ -56,6 +57,34 @@ pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION
 pub const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION";
 /// Default compression.
 pub const OTEL_EXPORTER_OTLP_COMPRESSION_DEFAULT: Compression = Compression::None;
+/// A PEM file of the CA certificates that verify the collector's
+/// certificate, instead of the system's roots (any signal).
+pub const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CERTIFICATE`] for traces; wins over the generic
+/// variable.
+pub const OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE";
+/// A PEM file of the client's private key, for mTLS (any signal).
+pub const OTEL_EXPORTER_OTLP_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY";
+/// A PEM file of the client's certificate chain, for mTLS (any signal).
+pub const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// Whether a gRPC endpoint given without a scheme is plaintext (`true`) or
+/// TLS (`false`, the default); any signal.
+pub const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
+/// [`OTEL_EXPORTER_OTLP_INSECURE`] for traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_INSECURE: &str = "OTEL_EXPORTER_OTLP_TRACES_INSECURE";
+/// Default of [`OTEL_EXPORTER_OTLP_INSECURE`].
+pub const OTEL_EXPORTER_OTLP_INSECURE_DEFAULT: bool = false;
+/// The text-map propagators `init` installs, comma-separated.
+pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
+/// Default of [`OTEL_PROPAGATORS`].
+pub const OTEL_PROPAGATORS_DEFAULT: &[Propagator] =
+    &[Propagator::TraceContext, Propagator::Baggage];
+
 /// The traces sampler.
 pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 /// Default of [`OTEL_TRACES_SAMPLER`].
