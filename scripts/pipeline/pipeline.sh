@@ -10,7 +10,11 @@
 #   start builds the binaries first if needed (setup.sh), waits until both
 #   answer, and is a no-op when already running; stop is safe to repeat.
 # Environment: PIPELINE_START_TIMEOUT (seconds, default 60);
-#   PIPELINE_FILE_EXPORT=1 also writes every span to STATE_DIR/otelcol-traces.jsonl.
+#   PIPELINE_FILE_EXPORT=1 also writes every span to STATE_DIR/otelcol-traces.jsonl;
+#   PIPELINE_EXTRA_CONFIG=FILE[:FILE…] more Collector configs, merged after
+#   otel-collector.yaml (tests add TLS and authenticated receivers this way);
+#   PIPELINE_EXTRA_PORTS=N picks N more free ports, passed to the Collector as
+#   OTELCOL_EXTRA_PORT_1…N and recorded in pipeline.env as PIPELINE_EXTRA_PORT_1…N.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -117,7 +121,8 @@ tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 launch() {
 	local jg=${PORTS[0]} jh=${PORTS[1]} qh=${PORTS[2]} qg=${PORTS[3]}
 	local cg=${PORTS[4]} ch=${PORTS[5]} hc=${PORTS[6]} cm=${PORTS[7]}
-	local -a extra=()
+	local -a extra=() extra_env=() files=()
+	local i f
 	deadline=$((SECONDS + timeout))
 	: >"$dir/jaeger.log"
 	: >"$dir/otelcol.log"
@@ -135,10 +140,18 @@ launch() {
 	if [[ ${PIPELINE_FILE_EXPORT:-0} == 1 ]]; then
 		extra=(--config "$PIPELINE_HERE/collector-file-exporter.yaml")
 	fi
-	OTELCOL_GRPC_ENDPOINT=127.0.0.1:$cg OTELCOL_HTTP_ENDPOINT=127.0.0.1:$ch \
-		OTELCOL_HEALTH_ENDPOINT=127.0.0.1:$hc OTELCOL_METRICS_PORT=$cm \
-		JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg \
-		OTELCOL_FILE_EXPORT_PATH=$dir/otelcol-traces.jsonl \
+	if [[ -n ${PIPELINE_EXTRA_CONFIG:-} ]]; then
+		IFS=: read -ra files <<<"$PIPELINE_EXTRA_CONFIG"
+		for f in "${files[@]}"; do extra+=(--config "$f"); done
+	fi
+	for ((i = 1; i <= ${PIPELINE_EXTRA_PORTS:-0}; i++)); do
+		extra_env+=("OTELCOL_EXTRA_PORT_$i=${PORTS[7 + i]}")
+	done
+	env "${extra_env[@]}" \
+		"OTELCOL_GRPC_ENDPOINT=127.0.0.1:$cg" "OTELCOL_HTTP_ENDPOINT=127.0.0.1:$ch" \
+		"OTELCOL_HEALTH_ENDPOINT=127.0.0.1:$hc" "OTELCOL_METRICS_PORT=$cm" \
+		"JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg" \
+		"OTELCOL_FILE_EXPORT_PATH=$dir/otelcol-traces.jsonl" \
 		"$OTELCOL_BIN" --config "$PIPELINE_REPO/otel-collector.yaml" "${extra[@]}" \
 		>"$dir/otelcol.log" 2>&1 </dev/null &
 	echo $! >"$dir/otelcol.pid"
@@ -159,7 +172,10 @@ launch() {
 		echo "JAEGER_OTLP_HTTP_ENDPOINT=127.0.0.1:$jh"
 		echo "OTELCOL_HEALTH_URL=http://127.0.0.1:$hc/"
 		echo "OTELCOL_METRICS_URL=http://127.0.0.1:$cm/metrics"
-		if ((${#extra[@]})); then printf 'PIPELINE_FILE_EXPORT_PATH=%q\n' "$dir/otelcol-traces.jsonl"; fi
+		if [[ ${PIPELINE_FILE_EXPORT:-0} == 1 ]]; then printf 'PIPELINE_FILE_EXPORT_PATH=%q\n' "$dir/otelcol-traces.jsonl"; fi
+		for ((i = 1; i <= ${PIPELINE_EXTRA_PORTS:-0}; i++)); do
+			echo "PIPELINE_EXTRA_PORT_$i=${PORTS[7 + i]}"
+		done
 		echo "OTELCOL_PID=$(cat "$dir/otelcol.pid")"
 		echo "JAEGER_PID=$(cat "$dir/jaeger.pid")"
 		printf 'OTELCOL_LOG=%q\nJAEGER_LOG=%q\n' "$dir/otelcol.log" "$dir/jaeger.log"
@@ -179,7 +195,7 @@ start() {
 	"$PIPELINE_HERE/setup.sh"
 	pipeline_resolve_paths
 	for attempt in 1 2 3; do
-		pick_ports 8
+		pick_ports $((8 + ${PIPELINE_EXTRA_PORTS:-0}))
 		if launch; then
 			echo "pipeline up in $(pipeline_fmt_secs $((SECONDS - t0))); state in $dir:"
 			grep -v '^#' "$envfile"

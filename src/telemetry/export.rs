@@ -288,8 +288,15 @@ impl State {
     /// warns once (during shutdown the guard says it, with the count).
     fn note_failure(&self, target: &str, error: &str, policy: &Policy, verdict: Verdict) {
         self.failed_attempts.fetch_add(1, Ordering::Relaxed);
+        let permanent = match verdict {
+            Verdict::Permanent => {
+                " (not retried: a permanent failure by the OTLP specification; \
+                 check the endpoint, headers and credentials)"
+            }
+            Verdict::Retry { .. } => "",
+        };
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(format!("{target}: {error}"));
+            Some(format!("{target}: {error}{permanent}"));
         if !self.stopping() && !self.warned.swap(true, Ordering::Relaxed) {
             super::diagnostics::warn(&match verdict {
                 Verdict::Retry { .. } => format!(

@@ -105,6 +105,39 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// The connector accepts the TLS configuration as `tls` builds it,
+    /// with the system's roots or a CA bundle (it panics on settings it
+    /// wants to make itself, such as ALPN).
+    #[test]
+    fn a_client_is_built_from_every_kind_of_tls_setting() {
+        use crate::telemetry::config::{TlsFile, TlsSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(dir.path().join("c.pem"), cert.cert.pem()).unwrap();
+        std::fs::write(dir.path().join("k.pem"), cert.signing_key.serialize_pem()).unwrap();
+        let file = |n: &str| Some(TlsFile::from_code(dir.path().join(n)));
+        for settings in [
+            TlsSettings::default(),
+            TlsSettings {
+                certificate: file("c.pem"),
+                ..TlsSettings::default()
+            },
+            TlsSettings {
+                certificate: file("c.pem"),
+                client_certificate: file("c.pem"),
+                client_key: file("k.pem"),
+            },
+        ] {
+            let loaded = super::super::tls::load(&settings).unwrap();
+            if settings.certificate.is_none()
+                && rustls_native_certs::load_native_certs().certs.is_empty()
+            {
+                continue; // no system roots on this machine: an error, tested elsewhere
+            }
+            ObservedClient::new(&loaded, Duration::from_secs(1), Arc::default()).unwrap();
+        }
+    }
+
     #[test]
     fn retry_after_is_seconds_or_a_date() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);

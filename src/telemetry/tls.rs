@@ -192,7 +192,8 @@ impl Loaded {
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
             .with_root_certificates(roots);
-        let mut config = match &self.identity {
+        // ALPN is the connector's to set (it offers what it enables).
+        let config = match &self.identity {
             Some((cert, key)) => {
                 let chain = CertificateDer::pem_slice_iter(cert)
                     .collect::<Result<Vec<_>, _>>()
@@ -204,7 +205,6 @@ impl Loaded {
             }
             None => builder.with_no_client_auth(),
         };
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(config)
     }
 }

@@ -21,6 +21,13 @@ impl Pipeline {
     /// are not built and `BUILDTRACE_E2E` is not `required`. CI sets it, so
     /// there a missing pipeline fails the test.
     pub fn start() -> Option<Pipeline> {
+        Pipeline::start_with(&[])
+    }
+
+    /// [`Pipeline::start`] with `extra` environment for `pipeline.sh`
+    /// (`PIPELINE_EXTRA_CONFIG`, `PIPELINE_EXTRA_PORTS`, …).
+    #[allow(dead_code)]
+    pub fn start_with(extra: &[(&str, &str)]) -> Option<Pipeline> {
         let built = Command::new("bash")
             .arg("-c")
             .arg(format!(". {}/env.sh", scripts().display()))
@@ -37,6 +44,7 @@ impl Pipeline {
         let out = Command::new(scripts().join("pipeline.sh"))
             .arg("start")
             .arg(dir.path())
+            .envs(extra.iter().copied())
             .output()
             .unwrap();
         assert!(
