@@ -135,6 +135,9 @@ service:
     )
 }
 
+/// A case: its service name, its environment, and what its one line says.
+type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a [&'a str]);
+
 struct Run {
     code: Option<i32>,
     stdout: String,
@@ -259,7 +262,7 @@ fn tls_mtls_and_tokens_against_the_real_collector() {
     }
 
     // Refused: (service, env, what the one line must say).
-    let bad: Vec<(&str, Vec<(&str, String)>, &[&str])> = vec![
+    let bad: Vec<Case> = vec![
         (
             "mtls-grpc-no-client-cert",
             [grpc(3).to_vec(), vec![ca.clone()]].concat(),

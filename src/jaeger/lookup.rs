@@ -46,6 +46,10 @@ pub fn write_human(
 ) -> io::Result<()> {
     write_header(out, trace, span)?;
     write_groups(out, &with_service_name(process))?;
+    if trace.processes.len() > 1 {
+        writeln!(out)?;
+        write_hops(out, trace)?;
+    }
     if let Some(startup) = startup_span(trace) {
         writeln!(out)?;
         timeline::write(out, startup)?;
@@ -65,6 +69,45 @@ pub fn write_json(out: &mut impl Write, process: &Process) -> io::Result<()> {
     .collect();
     serde_json::to_writer(&mut *out, &object)?;
     writeln!(out)
+}
+
+/// Each process of the trace with its first span, by start time: the hops
+/// a request took, each with the build that served it.
+pub fn hops(trace: &Trace) -> Vec<(&Span, &Process)> {
+    let mut by_start: Vec<&Span> = trace.spans.iter().collect();
+    by_start.sort_by_key(|s| s.start_us);
+    let mut seen = Vec::new();
+    let mut hops = Vec::new();
+    for span in by_start {
+        if let Some(process) = trace.process_of(span) {
+            if !seen.contains(&std::ptr::from_ref(process)) {
+                seen.push(std::ptr::from_ref(process));
+                hops.push((span, process));
+            }
+        }
+    }
+    hops
+}
+
+/// One line per hop: its first span, its service, its build and commit.
+fn write_hops(out: &mut impl Write, trace: &Trace) -> io::Result<()> {
+    writeln!(out, "hops (each process's first span, by start time):")?;
+    for (span, process) in hops(trace) {
+        let text = |key: &str| {
+            tag(&process.tags, key).map_or("unknown".to_owned(), |v| {
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            })
+        };
+        writeln!(
+            out,
+            "  {}  service {}  build {}  commit {}",
+            escape_terminal(&span.operation),
+            escape_terminal(&process.service),
+            escape_terminal(&text(names::ID)),
+            escape_terminal(&text(names::VCS_REF_HEAD_REVISION)),
+        )?;
+    }
+    Ok(())
 }
 
 fn startup_span(trace: &Trace) -> Option<&Span> {

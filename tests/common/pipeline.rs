@@ -1,5 +1,7 @@
 //! The real OpenTelemetry Collector and Jaeger, started on loopback by the
 //! project's own scripts (`scripts/pipeline/`), one instance per test.
+// Each test binary uses a part of these helpers.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,7 +28,6 @@ impl Pipeline {
 
     /// [`Pipeline::start`] with `extra` environment for `pipeline.sh`
     /// (`PIPELINE_EXTRA_CONFIG`, `PIPELINE_EXTRA_PORTS`, …).
-    #[allow(dead_code)]
     pub fn start_with(extra: &[(&str, &str)]) -> Option<Pipeline> {
         let built = Command::new("bash")
             .arg("-c")
