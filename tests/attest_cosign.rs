@@ -207,7 +207,7 @@ fn kind(source: Option<&str>) -> &'static str {
 /// resolves for the host with the build's features (none), reachable from
 /// the fixture through normal and build dependencies, with the checksum the
 /// lock file gives each.
-fn expected_packages(dir: &Path) -> BTreeSet<Package> {
+fn expected_packages(dir: &Path, features: &str) -> BTreeSet<Package> {
     let mut c = Command::new(env!("CARGO"));
     common::clean_env(&mut c);
     let metadata: Value = serde_json::from_str(&run(c.current_dir(dir).args([
@@ -216,6 +216,8 @@ fn expected_packages(dir: &Path) -> BTreeSet<Package> {
         "--offline",
         "--locked",
         "--no-default-features",
+        "--features",
+        features,
         "--filter-platform",
         &common::rustc_field("host"),
     ])))
@@ -308,7 +310,7 @@ fn resolved_dependencies_are_what_cargo_metadata_and_the_lock_file_say() {
         .arg("--manifest-path")
         .arg(s.repo.dir.join("Cargo.toml"))))
     .unwrap();
-    let expected = expected_packages(&s.repo.dir);
+    let expected = expected_packages(&s.repo.dir, "");
     let attested = attested_packages(&statement);
     assert_eq!(attested, expected);
 
@@ -376,4 +378,72 @@ fn a_lock_file_other_than_the_builds_is_refused() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn diff_names_the_packages_two_attested_builds_differ_in() {
+    let s = shared();
+    let otel = s.dir.path().join("app-otel");
+    copy_executable(
+        &common::Build::new().features("otel").run(&s.repo.dir).exe,
+        &otel,
+    );
+    for exe in [&s.exe, &otel] {
+        run(cli()
+            .arg("attest")
+            .arg(exe)
+            .arg("--key")
+            .arg(&s.key.0)
+            .arg("--manifest-path")
+            .arg(s.repo.dir.join("Cargo.toml"))
+            .arg("-o")
+            .arg(format!("{}.sigstore.json", exe.display())));
+    }
+    let out = cli()
+        .args(["diff", "--json"])
+        .arg(&s.exe)
+        .arg(&otel)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["dependencies"]["from"], "attestations");
+    let added: BTreeSet<(String, String)> = d["dependencies"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["change"], "added", "{c}");
+            (
+                c["b"]["name"].as_str().unwrap().to_owned(),
+                c["b"]["annotations"]["version"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let names = |p: BTreeSet<Package>| -> BTreeSet<(String, String)> {
+        p.into_iter().map(|(n, v, _, _)| (n, v)).collect()
+    };
+    let before = names(expected_packages(&s.repo.dir, ""));
+    let after = names(expected_packages(&s.repo.dir, "otel"));
+    assert_eq!(added, after.difference(&before).cloned().collect());
+    assert!(added.iter().any(|(n, _)| n == "opentelemetry"));
+
+    // Without attestations beside them: the lock digests, which agree.
+    let (a, b) = (s.dir.path().join("bare-a"), s.dir.path().join("bare-b"));
+    copy_executable(&s.exe, &a);
+    copy_executable(&otel, &b);
+    let out = cli()
+        .args(["diff", "--json"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        d["dependencies"],
+        serde_json::json!({ "from": "lock", "same": true })
+    );
 }

@@ -256,6 +256,27 @@ pub fn decode(document: &[u8], limits: &CheckLimits) -> Result<Decoded, Attestat
     })
 }
 
+/// The statement of `document` when `file_sha256` is one of its subjects,
+/// signature unchecked: for comparing two builds (`buildtrace diff`), not
+/// for trusting one ([`check`] is for that).
+///
+/// # Errors
+/// As [`decode`].
+pub fn statement_about(
+    document: &[u8],
+    file_sha256: &[u8; 32],
+    limits: &CheckLimits,
+) -> Result<Option<Value>, AttestationError> {
+    let digest = hex(file_sha256);
+    Ok(decode(document, limits)?.statement.filter(|s| {
+        s["subject"].as_array().into_iter().flatten().any(|x| {
+            x["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|d| d.eq_ignore_ascii_case(&digest))
+        })
+    }))
+}
+
 /// The checker's conclusion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttestationVerdict {
