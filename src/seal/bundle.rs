@@ -484,7 +484,7 @@ mod tests {
         let c = check(
             &doc(&b),
             &[1; 32],
-            &[t.clone()],
+            std::slice::from_ref(&t),
             None,
             &CheckLimits::default(),
         )
@@ -501,7 +501,7 @@ mod tests {
         let (_, other) = key(8);
         let b = bundle(&statement(&[1; 32]), &k);
         let limits = CheckLimits::default();
-        let c = check(&doc(&b), &[2; 32], &[t.clone()], None, &limits).unwrap();
+        let c = check(&doc(&b), &[2; 32], std::slice::from_ref(&t), None, &limits).unwrap();
         assert_eq!(c.verdict, AttestationVerdict::Invalid);
         let c = check(&doc(&b), &[1; 32], &[other], None, &limits).unwrap();
         assert_eq!(c.verdict, AttestationVerdict::UntrustedKey);
