@@ -34,9 +34,9 @@ fn paths(script: &str, flag: &str) -> Option<Vec<(String, PathBuf)>> {
             };
             assert!(
                 !required(),
-                "BUILDTRACE_E2E=required, but {script} has nothing built: {why}; run scripts/tools/{script}"
+                "BUILDTRACE_E2E=required, but scripts/tools/{script} has nothing built: {why}"
             );
-            eprintln!("SKIPPED: {why}; run scripts/tools/{script}");
+            eprintln!("SKIPPED: {why}");
             None
         }
     }
