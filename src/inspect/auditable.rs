@@ -17,7 +17,7 @@ use std::path::Path;
 use object::read::ReadCache;
 use object::{Object, ObjectSection};
 
-use super::InspectError;
+use super::{InspectError, Limits};
 
 /// The section's name (the Mach-O section name too, in segment `__DATA`).
 pub const SECTION: &str = ".dep-v0";
@@ -42,19 +42,24 @@ pub enum Auditable {
     Unreadable(&'static str),
 }
 
-/// Looks for cargo-auditable's section in the executable at `path`.
+/// Looks for cargo-auditable's section in the executable at `path`,
+/// examining at most `limits.max_sections` section headers.
 ///
 /// # Errors
 /// [`InspectError`] when the file cannot be opened or read; a file whose
 /// headers do not parse, or that has no such section, is
 /// [`Auditable::Absent`].
-pub fn read_path(path: &Path) -> Result<Auditable, InspectError> {
+pub fn read_path(path: &Path, limits: &Limits) -> Result<Auditable, InspectError> {
     let file = super::open_checked(path)?;
     let cache = ReadCache::new(file);
     let Ok(object) = object::File::parse(&cache) else {
         return Ok(Auditable::Absent);
     };
-    let Some(section) = object.section_by_name(SECTION) else {
+    let found = object
+        .sections()
+        .take(limits.max_sections)
+        .find(|s| s.name_bytes() == Ok(SECTION.as_bytes()));
+    let Some(section) = found else {
         return Ok(Auditable::Absent);
     };
     if section.size() > MAX_COMPRESSED {

@@ -29,8 +29,9 @@ pub(crate) struct InspectArgs {
 /// failed write.
 pub(crate) fn run(args: &InspectArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let context = || args.file.display().to_string();
-    let inspection = inspect_path(&args.file, &Limits::default()).with_context(context)?;
-    let dep_v0 = auditable::read_path(&args.file).with_context(context)?;
+    let limits = Limits::default();
+    let inspection = inspect_path(&args.file, &limits).with_context(context)?;
+    let dep_v0 = auditable::read_path(&args.file, &limits).with_context(context)?;
     let written = if args.json {
         let mut object = Vec::new();
         render::write_json(&mut object, &inspection)?;
