@@ -7,8 +7,9 @@
 #
 # It installs what it needs on a machine that has nothing: every crate the
 # lock file names (for every target, so the fixture builds run offline), the
-# MSRV toolchain and Miri through rustup, the Collector and Jaeger from the
-# Go module proxy (cached outside the clone).
+# MSRV toolchain and Miri through rustup, the Collector, Jaeger and cosign
+# from the Go module proxy, cargo-auditable and rust-audit-info from the
+# crate registry (all cached outside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,11 @@ CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --locked --all-features --lib 
 # clone (scripts/pipeline/setup.sh). Without them the tests fail, not skip.
 step "the Collector and Jaeger (built once, then cached)"
 ./scripts/pipeline/setup.sh
+# The judges of the attestation tests: the real cosign (from the Go module
+# proxy), cargo-auditable and rust-audit-info (from the crate registry),
+# each cached outside the clone by version. Without them those tests fail too.
+step "cosign, cargo-auditable, rust-audit-info (built once, then cached)"
+./scripts/tools/cosign.sh && ./scripts/tools/auditable.sh
 export BUILDTRACE_E2E=required
 
 step "cargo test (all features)"

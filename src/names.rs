@@ -112,6 +112,10 @@ pub const SOURCE_TIME_SOURCE: &str = "buildtrace.source.time_source";
 pub const LOCK_SHA256: &str = "buildtrace.lock.sha256";
 /// `buildtrace.lock.packages`: how many packages `Cargo.lock` resolves.
 pub const LOCK_PACKAGES: &str = "buildtrace.lock.packages";
+/// `buildtrace.auditable.packages`: how many packages the file's
+/// cargo-auditable section (`.dep-v0`) lists. Read from the file by
+/// `buildtrace inspect`, never stored in the record.
+pub const AUDITABLE_PACKAGES: &str = "buildtrace.auditable.packages";
 /// `buildtrace.ci.provider`.
 pub const CI_PROVIDER: &str = "buildtrace.ci.provider";
 /// `buildtrace.ci.run.attempt`.
@@ -244,6 +248,7 @@ mod tests {
             VCS_SOURCE,
             GIT_DIRTY,
             LOCK_SHA256,
+            AUDITABLE_PACKAGES,
             SEAL_STATE,
             startup::TO_INIT_MS,
             startup::ATTRS_DROPPED,

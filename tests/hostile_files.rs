@@ -545,3 +545,97 @@ fn the_real_binary_cut_at_every_64th_byte_is_an_error() {
         bytes.len()
     );
 }
+
+/// `verify-attestation` reads its bundle as hostile input: every document
+/// below is an error (exit 2) in one line of stderr, within the same time and
+/// memory bounds, never a panic, and never a verdict.
+#[test]
+fn hostile_attestations_get_a_typed_error_quickly_and_in_little_memory() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    let app = write(&at("app"), real_binary());
+    let key = at("k.pem");
+    let made = Command::new(EXE)
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let bundle = |content: &str| {
+        format!(
+            r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{{"publicKey":{{"hint":"x"}}}},"dsseEnvelope":{content}}}"#
+        )
+    };
+    let many_signatures = format!(
+        r#"{{"payloadType":"application/vnd.in-toto+json","payload":"","signatures":[{}]}}"#,
+        vec![r#"{"sig":"AAAA"}"#; 10_000].join(",")
+    );
+    let cases: Vec<(&str, PathBuf)> = vec![
+        ("empty", write(&at("empty"), b"")),
+        ("the binary itself", write(&at("binary"), real_binary())),
+        ("a directory", dir.path().to_owned()),
+        ("/dev/zero", PathBuf::from("/dev/zero")),
+        ("1 GiB sparse, past the size limit", sparse(&at("sparse"), b"{", 1 << 30)),
+        ("17 MiB of zeros", zeros(&at("zeros"), b"{\"a\":\"", 17 << 20)),
+        ("nested a million deep", write(&at("deep"), "[".repeat(1 << 20).as_bytes())),
+        ("bundle v0.4", write(&at("v04"), br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.4+json"}"#)),
+        (
+            "keyless bundle",
+            write(
+                &at("keyless"),
+                br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"certificate":{"rawBytes":""}},"dsseEnvelope":{}}"#,
+            ),
+        ),
+        ("message signature bundle", write(&at("msg"), bundle("null").replace(",\"dsseEnvelope\":null", "").as_bytes())),
+        (
+            "payload not base64",
+            write(
+                &at("b64"),
+                bundle(r#"{"payloadType":"application/vnd.in-toto+json","payload":"%%%","signatures":[{"sig":""}]}"#).as_bytes(),
+            ),
+        ),
+        ("other payload type", write(&at("type"), bundle(r#"{"payloadType":"text/plain","payload":"","signatures":[]}"#).as_bytes())),
+        ("10 000 signatures", write(&at("many"), many_signatures.as_bytes())),
+        ("invalid UTF-8", write(&at("utf8"), b"{\"payloadType\":\"\xff\xfe\"}")),
+    ];
+    let mut wrong = Vec::new();
+    println!("hostile attestations (exit status, wall time, peak RSS):");
+    for (case, path) in &cases {
+        let args: Vec<OsString> = vec![
+            "verify-attestation".into(),
+            app.clone().into(),
+            "--bundle".into(),
+            path.into(),
+            "--pubkey".into(),
+            key.clone().into(),
+        ];
+        let r = run(&args);
+        println!(
+            "  {case}: {:?}, {:?}, {:.1} MiB",
+            r.status,
+            r.wall,
+            mib(r.max_rss)
+        );
+        let mut fail = |problem: String| wrong.push(format!("{case}: {problem}"));
+        if r.status != Ok(2) {
+            fail(format!(
+                "exit {:?}, expected 2; stdout {}",
+                r.status, r.stdout
+            ));
+        }
+        if r.stderr.contains("panicked") || r.stderr.lines().count() != 1 {
+            fail(format!("stderr is not one line: {}", r.stderr));
+        }
+        if !r.stdout.is_empty() {
+            fail(format!("a verdict on stdout: {}", r.stdout));
+        }
+        if r.wall > MAX_WALL {
+            fail(format!("took {:?} (at most {MAX_WALL:?})", r.wall));
+        }
+        if r.max_rss > MAX_RSS {
+            fail(format!("peak RSS {:.1} MiB", mib(r.max_rss)));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -706,7 +706,7 @@ fn attest_states_the_file_digest_and_the_build_and_its_envelope_verifies_with_op
         .arg(&exe)
         .arg("--key")
         .arg(&s.key.private)
-        .arg("-o")
+        .args(["--format", "dsse", "-o"])
         .arg(&out_file));
     let envelope: Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
     use base64::Engine as _;

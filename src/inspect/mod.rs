@@ -37,6 +37,7 @@
 //! [`ALIGN`]: crate::provenance::ALIGN
 #![forbid(unsafe_code)]
 
+pub mod auditable;
 mod error;
 mod limits;
 mod locate;
@@ -238,6 +239,10 @@ pub(crate) fn scan_path(path: &Path, limits: &Limits) -> Result<(Location, Vec<u
 /// Opens `path` for reading after refusing directories, FIFOs and devices.
 #[cfg(feature = "seal")]
 pub(crate) fn open_regular(path: &Path) -> Result<File, InspectError> {
+    open_checked(path)
+}
+
+fn open_checked(path: &Path) -> Result<File, InspectError> {
     refuse_special(&std::fs::metadata(path)?)?;
     let file = open_nonblocking(path)?;
     refuse_special(&file.metadata()?)?;

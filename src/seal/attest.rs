@@ -6,19 +6,23 @@
 //! - `predicate.buildDefinition`: the build's parameters (package, profile,
 //!   features, target, source revision) as `externalParameters`, the
 //!   toolchain and the whole record as `internalParameters`, and the source
-//!   commit and `Cargo.lock` digest as `resolvedDependencies`.
+//!   commit, the `Cargo.lock` digest and, when the workspace is at hand,
+//!   every package the build used ([`deps`](super::deps)) as
+//!   `resolvedDependencies`.
 //! - `predicate.runDetails`: the CI run as builder and invocation, and the
 //!   record itself (payload digest, provenance ID, seal) as a byproduct.
 //!
 //! The DSSE envelope signs `PAE("application/vnd.in-toto+json", statement)`
 //! with ECDSA P-256 over SHA-256; the signature is DER, base64, as DSSE
 //! verifiers expect, with the key id ([`signing::key_id`](crate::signing::key_id))
-//! in hex.
+//! in hex. [`bundle`](super::bundle) wraps the same envelope in a Sigstore
+//! bundle.
 
 use base64::Engine as _;
 use p256::ecdsa::SigningKey;
 use serde_json::{json, Map, Value};
 
+use super::deps::Dependency;
 use crate::inspect::Inspection;
 use crate::names;
 use crate::provenance::{hex, Value as RecordValue};
@@ -37,6 +41,19 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// The statement for the file of `inspection` whose SHA-256 is `sha256`.
 pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) -> Value {
+    statement_with_dependencies(inspection, file_name, sha256, &[])
+}
+
+/// As [`statement`], with `packages` (from [`deps::resolve`]) listed after
+/// the source commit and the lock file in `resolvedDependencies`.
+///
+/// [`deps::resolve`]: super::deps::resolve
+pub fn statement_with_dependencies(
+    inspection: &Inspection,
+    file_name: &str,
+    sha256: &[u8; 32],
+    packages: &[Dependency],
+) -> Value {
     let r = inspection.record();
     let s = |key: &str| r.get_str(key).map(str::to_owned);
     let mut record = Map::new();
@@ -72,6 +89,7 @@ pub fn statement(inspection: &Inspection, file_name: &str, sha256: &[u8; 32]) ->
     if let Some(lock) = s(names::LOCK_SHA256).filter(|l| l != "none") {
         dependencies.push(json!({ "name": "Cargo.lock", "digest": { "sha256": lock } }));
     }
+    dependencies.extend(packages.iter().map(Dependency::to_json));
 
     let slot = Slot::parse(r.seal_slot()).unwrap_or_default();
     let mut byproduct = json!({
@@ -155,16 +173,14 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// A DSSE envelope around `statement`, signed with `key`.
 pub fn envelope(statement: &Value, key: &SigningKey) -> Value {
-    let payload = serde_json::to_vec(statement).expect("a JSON value serialises");
-    let sig = crate::signing::sign(key, &[&pae(PAYLOAD_TYPE, &payload)]);
-    let sig = p256::ecdsa::Signature::from_slice(&sig).expect("sign returns a valid signature");
+    let (payload, sig) = super::bundle::sign_statement(statement, key);
     let b64 = base64::engine::general_purpose::STANDARD;
     json!({
         "payloadType": PAYLOAD_TYPE,
         "payload": b64.encode(&payload),
         "signatures": [{
             "keyid": hex(&crate::signing::key_id(key.verifying_key())),
-            "sig": b64.encode(sig.to_der().as_bytes()),
+            "sig": b64.encode(&sig),
         }],
     })
 }

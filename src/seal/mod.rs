@@ -21,9 +21,15 @@
 //! | [`UntrustedKey`](Verdict::UntrustedKey) | everything that can be checked without the key matches, but the signing key is not among the trusted ones |
 //!
 //! [`attest`] produces an in-toto Statement for the file, optionally in a
-//! DSSE envelope signed with the same kind of key.
+//! DSSE envelope signed with the same kind of key; [`bundle`] puts that
+//! envelope in a Sigstore bundle (what `cosign verify-blob-attestation
+//! --bundle` reads) and checks bundles and envelopes against a file;
+//! [`deps`] lists the packages the build used, for the statement's
+//! `resolvedDependencies`.
 
 pub mod attest;
+pub mod bundle;
+pub mod deps;
 pub mod digest;
 
 use std::fmt;

@@ -179,6 +179,9 @@ pub struct Build {
     pub profile: Option<String>,
     pub features: Option<String>,
     pub env: Vec<(String, String)>,
+    /// Build with `cargo auditable build`, this being the `cargo-auditable`
+    /// executable.
+    pub auditable: Option<PathBuf>,
 }
 
 pub struct Built {
@@ -203,6 +206,13 @@ impl Build {
 
     pub fn features(mut self, f: &str) -> Build {
         self.features = Some(f.to_owned());
+        self
+    }
+
+    /// Builds with `cargo auditable build` (`cargo_auditable` is the
+    /// subcommand's executable), which embeds the `.dep-v0` section.
+    pub fn auditable(mut self, cargo_auditable: &Path) -> Build {
+        self.auditable = Some(cargo_auditable.to_path_buf());
         self
     }
 
@@ -260,8 +270,21 @@ impl Build {
     /// Runs the build and returns cargo's raw output, success or not.
     pub fn output(&self, dir: &Path) -> Output {
         let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        let mut c = Command::new(env!("CARGO"));
-        clean_env(&mut c);
+        let mut c = match &self.auditable {
+            Some(sub) => {
+                // What `cargo auditable` runs: the subcommand, given its name
+                // first and the cargo to call back in `CARGO`.
+                let mut c = Command::new(sub);
+                clean_env(&mut c);
+                c.arg("auditable").env("CARGO", env!("CARGO"));
+                c
+            }
+            None => {
+                let mut c = Command::new(env!("CARGO"));
+                clean_env(&mut c);
+                c
+            }
+        };
         c.current_dir(dir)
             .args([
                 "build",

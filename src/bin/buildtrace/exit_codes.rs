@@ -34,6 +34,16 @@ Exit status:
   3  untrusted-key: everything checkable matches, but the signing key is not among --pubkey
   4  absent or unsigned: no record, or a record without signature or seal; or less than --require asks";
 
+/// The exit codes of `verify-attestation`, for its `--help`.
+pub(crate) const VERIFY_ATTESTATION_HELP: &str = "\
+Exit status:
+  0  verified: a trusted key signed a statement of the expected type whose subject is the file
+  1  invalid: the signature does not verify (edited after signing, or another key), the file is
+     not a subject (changed after attesting), or the predicate type differs
+  2  error: a file is unreadable, the attestation is not a bundle or DSSE envelope, a key file is
+     unusable, or the usage is wrong
+  3  untrusted-key: the attestation names a key that is not among --pubkey";
+
 /// The exit codes of `diff`, for its `--help`.
 pub(crate) const DIFF_HELP: &str = "\
 Exit status:

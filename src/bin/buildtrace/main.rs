@@ -14,6 +14,7 @@ mod lookup;
 mod seal;
 mod traces;
 mod verify;
+mod verify_attestation;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -77,10 +78,24 @@ enum Command {
     /// Which provenance facts two binaries' records disagree on.
     #[command(after_help = exit_codes::DIFF_HELP)]
     Diff(diff::DiffArgs),
-    /// Print an in-toto Statement (SLSA provenance v1) for a binary, signed
-    /// in a DSSE envelope with --key.
+    /// Print an in-toto Statement (SLSA provenance v1) for a binary; with
+    /// --key, signed into a Sigstore bundle (or a DSSE envelope).
+    ///
+    /// The bundle is keyed and offline (no transparency log entry):
+    /// `cosign verify-blob-attestation --key KEY.pub --bundle FILE.sigstore.json
+    /// --type slsaprovenance1 --insecure-ignore-tlog=true FILE` accepts it, as
+    /// does `buildtrace verify-attestation`.
     #[command(after_help = exit_codes::HELP)]
     Attest(attest::AttestArgs),
+    /// Check that a Sigstore bundle or DSSE envelope attests FILE, signed by
+    /// a trusted key.
+    ///
+    /// Checks the signature over the DSSE envelope, that the payload is an
+    /// in-toto Statement of the expected predicate type, and that FILE's
+    /// SHA-256 is one of its subjects. Transparency log entries and
+    /// timestamps are not checked (keyed, offline verification).
+    #[command(after_help = exit_codes::VERIFY_ATTESTATION_HELP)]
+    VerifyAttestation(verify_attestation::VerifyAttestationArgs),
     /// Create an ECDSA P-256 key pair for seal, verify and attest.
     Keygen(keygen::KeygenArgs),
 }
@@ -112,6 +127,7 @@ fn run(args: impl IntoIterator<Item = OsString>, out: &mut impl Write) -> anyhow
         Command::Verify(args) => return verify::run(&args, out),
         Command::Diff(args) => return diff::run(&args, out),
         Command::Attest(args) => attest::run(&args, out)?,
+        Command::VerifyAttestation(args) => return verify_attestation::run(&args, out),
         Command::Keygen(args) => keygen::run(&args, out)?,
     }
     Ok(ExitCode::Success)
