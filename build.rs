@@ -18,6 +18,10 @@ mod names;
 mod signing;
 
 #[allow(dead_code, unreachable_pub)]
+#[path = "src/scrub.rs"]
+mod scrub;
+
+#[allow(dead_code, unreachable_pub)]
 #[path = "src/build/mod.rs"]
 mod build;
 

@@ -117,6 +117,8 @@ pub mod inspect;
 pub mod jaeger;
 #[cfg(feature = "otel")]
 mod resource;
+#[cfg(any(feature = "build", feature = "seal"))]
+mod scrub;
 #[cfg(feature = "seal")]
 pub mod seal;
 #[cfg(any(feature = "build", feature = "seal"))]

@@ -16,6 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("names", &[]),
     ("sync", &[]),
     ("signing", &[]),
+    ("scrub", &[]),
     ("ring", &["sync"]),
     ("provenance", &["names"]),
     ("slot", &["provenance"]),
@@ -24,7 +25,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("attributes", &["names", "provenance", "slot"]),
     // The build-script side: compiled into our own build.rs by path, so it
     // may only reach rooms that build.rs includes too.
-    ("build", &["names", "provenance", "slot", "signing"]),
+    (
+        "build",
+        &["names", "provenance", "slot", "signing", "scrub"],
+    ),
     // The offline reader never reaches the telemetry side.
     (
         "inspect",
@@ -42,6 +46,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "inspect",
             "signing",
+            "scrub",
             "names",
             "provenance",
             "slot",

@@ -4,7 +4,7 @@
 //! handful of variables each platform documents for its pipeline name, run
 //! id, attempt and run page. No other variable is read, so no token can leak.
 
-use super::url::scrub_url;
+use crate::scrub::scrub_url;
 
 /// The CI run that built the binary.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -256,7 +256,7 @@ fn remote(git: &Git<'_>, on_branch: bool, branch: Option<&str>) -> Option<String
         .or_else(|| names.lines().find(|n| *n == "origin").map(str::to_owned))
         .or_else(|| names.lines().next().map(str::to_owned))?;
     let raw = git.opt(&["config", "--get", &format!("remote.{name}.url")])?;
-    super::url::canonical_remote(&raw)
+    crate::scrub::canonical_remote(&raw)
 }
 
 /// SHA-256 over the tracked changes against HEAD (binary diff, staged and

@@ -45,7 +45,6 @@
 mod ci;
 mod git;
 mod rustc;
-mod url;
 
 use crate::names;
 use crate::provenance::{self, OwnedValue};
@@ -345,7 +344,9 @@ fn vcs(
             }
             r.opt(
                 names::VCS_REPOSITORY_URL_FULL,
-                env(OVERRIDE_URL).as_deref().and_then(url::canonical_remote),
+                env(OVERRIDE_URL)
+                    .as_deref()
+                    .and_then(crate::scrub::canonical_remote),
             );
             return None;
         }

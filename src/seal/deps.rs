@@ -447,32 +447,11 @@ fn used(
     Ok(deps)
 }
 
-/// A URL without userinfo, query or fragment, host lower-cased; `None` for
-/// anything that is not an `http(s)`, `ssh` or `git` URL (local paths,
-/// `file://`). The same rule as the build script's remote scrubbing.
+/// A source URL scrubbed by the build script's rule ([`crate::scrub`]);
+/// `None` for anything that is not an `http(s)`, `ssh` or `git` URL (local
+/// paths, `file://`).
 fn scrub_url(raw: &str) -> Option<String> {
-    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return None;
-    }
-    let (scheme, rest) = raw.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if !matches!(scheme.as_str(), "https" | "http" | "ssh" | "git") {
-        return None;
-    }
-    let rest = rest.split(['?', '#']).next().unwrap_or_default();
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_ascii_lowercase();
-    if host.is_empty() {
-        return None;
-    }
-    Some(
-        format!("{scheme}://{host}/{path}")
-            .trim_end_matches('/')
-            .to_owned(),
-    )
+    crate::scrub::scrub_url_with(raw, &["https", "http", "ssh", "git"])
 }
 
 /// How one package differs between two dependency lists.

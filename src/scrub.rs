@@ -1,5 +1,7 @@
-//! Remote URLs without secrets: userinfo, query and fragment removed, the
-//! transport normalised, so every spelling of one repository reads the same.
+//! URLs without secrets: userinfo, query and fragment removed, the transport
+//! normalised, so every spelling of one repository reads the same. The build
+//! script scrubs remotes and CI links with it, the attestation its package
+//! sources: one rule for everything that leaves the machine.
 
 /// Canonicalises a git remote to `https://host[:port]/owner/repo`.
 ///
@@ -9,6 +11,7 @@
 /// dropped; the host is lower-cased; ssh and git ports are dropped (they say
 /// nothing about the web address). Local paths and `file://` URLs give `None`:
 /// they are machine paths, not repositories a reader could open.
+#[cfg_attr(not(feature = "build"), allow(dead_code))]
 pub(crate) fn canonical_remote(raw: &str) -> Option<String> {
     let raw = raw.trim();
     if raw.is_empty() || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -31,12 +34,21 @@ pub(crate) fn canonical_remote(raw: &str) -> Option<String> {
 }
 
 /// Scrubs a URL that is not a git remote (a CI run page): userinfo, query and
-/// fragment go, the rest is kept.
+/// fragment go, the rest is kept. Only `http` and `https` URLs.
+#[cfg_attr(not(feature = "build"), allow(dead_code))]
 pub(crate) fn scrub_url(raw: &str) -> Option<String> {
+    scrub_url_with(raw, &["https", "http"])
+}
+
+/// [`scrub_url`] for a URL whose scheme is one of `schemes` (lower case):
+/// userinfo, query and fragment go, the host is lower-cased; anything else
+/// (a local path, `file://`) is `None`.
+#[cfg_attr(not(feature = "seal"), allow(dead_code))]
+pub(crate) fn scrub_url_with(raw: &str, schemes: &[&str]) -> Option<String> {
     let raw = raw.trim();
     let (scheme, rest) = raw.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
-    if !matches!(scheme.as_str(), "https" | "http")
+    if !schemes.contains(&scheme.as_str())
         || raw.chars().any(|c| c.is_control() || c.is_whitespace())
     {
         return None;
