@@ -21,7 +21,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use common::{copy_executable, run, Repo};
+use common::{copy_executable, openssl_key, run, Repo};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -29,28 +29,6 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_buildtrace"))
-}
-
-/// An ECDSA P-256 key pair made by OpenSSL: `(private, public)`.
-fn openssl_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let private = dir.join(format!("{name}.pem"));
-    let public = dir.join(format!("{name}.pub"));
-    run(Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-        ])
-        .arg(&private));
-    run(Command::new("openssl")
-        .args(["pkey", "-pubout", "-in"])
-        .arg(&private)
-        .arg("-out")
-        .arg(&public));
-    (private, public)
 }
 
 /// The fixture, built and sealed once for every test of this file.

@@ -55,23 +55,7 @@ struct Key {
 
 impl Key {
     fn new(dir: &Path, name: &str) -> Key {
-        let private = dir.join(format!("{name}.pem"));
-        let public = dir.join(format!("{name}.pub.pem"));
-        run(Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-            ])
-            .arg(&private));
-        run(Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(&public));
+        let (private, public) = common::openssl_key(dir, name);
         Key { private, public }
     }
 

@@ -76,6 +76,29 @@ pub fn git_out(dir: &Path, args: &[&str]) -> String {
     run(git(dir).args(args))
 }
 
+/// An ECDSA P-256 key pair made by OpenSSL, as a user makes one:
+/// `(private PKCS#8 PEM, public SubjectPublicKeyInfo PEM)` in `dir`.
+pub fn openssl_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    run(Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+        ])
+        .arg(&private));
+    run(Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&public));
+    (private, public)
+}
+
 /// Copies an executable so that it can be run at once, whatever other test
 /// threads are doing.
 ///
