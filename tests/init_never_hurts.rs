@@ -11,8 +11,11 @@
 //! seconds: the export timeout, or forever), with room for a loaded machine;
 //! the figures themselves are printed and reported in BENCHMARKS.md.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BOUND: Duration = Duration::from_millis(1_000);
@@ -184,6 +187,60 @@ fn black_hole() -> (TcpListener, String) {
     (listener, addr)
 }
 
+/// An HTTP collector that answers every request `503 Service Unavailable`
+/// with `Retry-After: 30`, counting the requests.
+fn unavailable_http() -> (TcpListener, Arc<AtomicUsize>, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let accept = listener.try_clone().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        for stream in accept.incoming().flatten() {
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                // One request per connection: headers, then the body.
+                let mut length = 0usize;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = reader.into_inner().write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 30\r\n\
+                      content-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    (listener, requests, addr)
+}
+
+/// A gRPC collector that is never available: it closes every connection as
+/// soon as it opens, which a gRPC client reports as `UNAVAILABLE`.
+fn closing() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let accept = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for stream in accept.incoming().flatten() {
+            drop(stream);
+        }
+    });
+    (listener, addr)
+}
+
 /// A port where nothing listens.
 fn refused() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -284,5 +341,41 @@ fn disabled_opens_no_socket_and_starts_no_export_thread() {
     assert!(
         f["export_threads"] >= 1,
         "the thread check sees nothing even when enabled"
+    );
+}
+
+#[test]
+fn collector_answering_503_forever_every_context_and_retries_never_multiply() {
+    let (_listener, requests, endpoint) = unavailable_http();
+    check(
+        "503",
+        "http/protobuf",
+        &endpoint,
+        BOUND + Duration::from_millis(500),
+    );
+    // One child, its requests counted: the batch's first attempt (its
+    // Retry-After of 30 s outlasts the run) and the one bounded attempt at
+    // shutdown; the exporter's own retries would add three to each.
+    requests.store(0, Ordering::SeqCst);
+    run_child(
+        "plain",
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50".to_owned()),
+        ],
+    );
+    let n = requests.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&n), "{n} requests for one batch");
+}
+
+#[test]
+fn collector_unavailable_forever_every_context_grpc() {
+    let (_listener, endpoint) = closing();
+    check(
+        "unavailable",
+        "grpc",
+        &endpoint,
+        BOUND + Duration::from_millis(500),
     );
 }

@@ -29,15 +29,19 @@ pub(super) struct ObservedClient {
 }
 
 impl ObservedClient {
-    /// A client for `http://` and `https://` endpoints, verifying servers
-    /// with `tls`, each request bounded by `timeout`.
+    /// A client for `endpoint`, verifying an `https://` server with `tls`,
+    /// each request bounded by `timeout`.
     pub(super) fn new(
         tls: &Loaded,
+        endpoint: &str,
         timeout: Duration,
         last: Arc<LastFailure>,
     ) -> Result<ObservedClient, String> {
+        let plaintext = endpoint
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls.rustls()?)
+            .with_tls_config(tls.rustls(plaintext)?)
             .https_or_http()
             .enable_http1()
             .enable_http2()
@@ -134,7 +138,13 @@ mod tests {
             {
                 continue; // no system roots on this machine: an error, tested elsewhere
             }
-            ObservedClient::new(&loaded, Duration::from_secs(1), Arc::default()).unwrap();
+            ObservedClient::new(
+                &loaded,
+                "https://localhost",
+                Duration::from_secs(1),
+                Arc::default(),
+            )
+            .unwrap();
         }
     }
 

@@ -136,8 +136,9 @@ fn http<B>(
 where
     B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithHttpConfig,
 {
-    let client = super::http_client::ObservedClient::new(tls, config.timeout, noted)
-        .map_err(InitError::Exporter)?;
+    let client =
+        super::http_client::ObservedClient::new(tls, &config.endpoint, config.timeout, noted)
+            .map_err(InitError::Exporter)?;
     let mut b = common(builder, config)
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
         .with_retry_policy(opentelemetry_otlp::RetryPolicy::disabled())

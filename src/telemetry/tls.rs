@@ -162,9 +162,11 @@ impl Loaded {
         tls
     }
 
-    /// The HTTP transport's rustls configuration.
+    /// The HTTP transport's rustls configuration. With `plaintext` (an
+    /// `http://` endpoint) no root is loaded: reading the system's store
+    /// costs tens of milliseconds that a plaintext export never uses.
     #[cfg(feature = "otlp-http")]
-    pub(super) fn rustls(&self) -> Result<rustls::ClientConfig, String> {
+    pub(super) fn rustls(&self, plaintext: bool) -> Result<rustls::ClientConfig, String> {
         let mut roots = rustls::RootCertStore::empty();
         match &self.ca {
             Some((pem, _)) => {
@@ -175,6 +177,7 @@ impl Loaded {
                         .map_err(|e| format!("a CA certificate is unusable: {e}"))?;
                 }
             }
+            None if plaintext => {}
             None => {
                 // Unreadable system certificates are skipped, as every
                 // rustls-native-certs user does; none at all is an error.
@@ -287,6 +290,6 @@ mod tests {
         assert!(debug.contains("ca_certificates: Some(1)"), "{debug}");
         assert!(!debug.contains("PRIVATE"), "{debug}");
         #[cfg(feature = "otlp-http")]
-        loaded.rustls().unwrap();
+        loaded.rustls(false).unwrap();
     }
 }
