@@ -27,8 +27,9 @@
 #   EVENT_BATCHES (batches of 256 startup events per bench process),
 #   APP_TIMEOUT (seconds per run, default 60), OUT (results directory),
 #   KEEP=1 keeps the per-run logs (path printed at the end).
-# Needs: cargo, git, strip (binutils), and the Collector and Jaeger from
-#   scripts/pipeline/setup.sh (built on first use, then cached).
+# Needs: cargo, git, strip (binutils), openssl, and the Collector and Jaeger
+#   from scripts/pipeline/setup.sh (built on first use, then cached). With the
+#   collector up, it speaks TLS (a CA made here, trusted through SSL_CERT_FILE).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -55,7 +56,7 @@ else
 fi
 apps=${APPS:-none hand itotel buildtrace}
 
-for tool in cargo git strip; do
+for tool in cargo git strip openssl; do
 	command -v "$tool" >/dev/null || { echo "compare.sh needs $tool" >&2; exit 1; }
 done
 
@@ -91,11 +92,31 @@ harness=$root/target/compare/harness/release/compare-harness
 
 pipeline_args=()
 if [[ " $conditions " == *" up "* ]]; then
-	echo "== starting the Collector and Jaeger on loopback" >&2
+	# The collector speaks TLS, as production ones do: a CA and a certificate
+	# for localhost made here; every service trusts the CA through
+	# SSL_CERT_FILE, which the system-root loaders of all three honour.
+	echo "== a CA and a server certificate for the TLS collector (openssl)" >&2
+	tls=$work/tls
+	mkdir -p "$tls"
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj "/CN=buildtrace comparison CA" -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" &&
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+				-subj "/CN=localhost" -keyout "$tls/server-key.pem" -out "$tls/server.csr" &&
+			printf 'subjectAltName=DNS:localhost\n' >"$tls/san.ext" &&
+			openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
+				-CAcreateserial -days 2 -extfile "$tls/san.ext" -out "$tls/server.pem"
+	} >"$work/openssl.log" 2>&1 || { cat "$work/openssl.log" >&2; exit 1; }
+	export SSL_CERT_FILE=$tls/ca.pem COMPARE_TLS_CERT=$tls/server.pem COMPARE_TLS_KEY=$tls/server-key.pem
+	echo "== starting the Collector (TLS) and Jaeger on loopback" >&2
 	pipeline_started=1
-	"$root/scripts/pipeline/pipeline.sh" start "$pipeline_dir" >"$work/pipeline-start.log" 2>&1 ||
+	PIPELINE_EXTRA_CONFIG=$root/compare/collector-tls.yaml \
+		"$root/scripts/pipeline/pipeline.sh" start "$pipeline_dir" >"$work/pipeline-start.log" 2>&1 ||
 		{ cat "$work/pipeline-start.log" >&2; exit 1; }
-	pipeline_args=(--pipeline-env "$pipeline_dir/pipeline.env")
+	# The services reach it as https://localhost:PORT (the certificate's name).
+	sed 's|^PIPELINE_OTLP_GRPC_ENDPOINT=http://127\.0\.0\.1:|PIPELINE_OTLP_GRPC_ENDPOINT=https://localhost:|' \
+		"$pipeline_dir/pipeline.env" >"$work/pipeline-tls.env"
+	pipeline_args=(--pipeline-env "$work/pipeline-tls.env")
 fi
 
 if [[ -n $smoke ]]; then

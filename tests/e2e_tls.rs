@@ -259,6 +259,12 @@ fn tls_mtls_and_tokens_against_the_real_collector() {
             !spans_named(&traces, "request").is_empty(),
             "{service}: no span in Jaeger"
         );
+        // Nothing of the token in what Jaeger keeps: spans, events, tags.
+        let stored = serde_json::to_string(&traces).unwrap();
+        assert!(
+            !stored.contains(TOKEN),
+            "{service}: the token reached Jaeger"
+        );
     }
 
     // Refused: (service, env, what the one line must say).

@@ -83,7 +83,7 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
-        "Toolchain: {}; {}. Pipeline: {}, {} (scripts/pipeline), everything on 127.0.0.1, OTLP/gRPC.\n",
+        "Toolchain: {}; {}. Pipeline: {}, {} (scripts/pipeline), everything on 127.0.0.1, OTLP/gRPC (over TLS, a CA made by the run, when the collector is up).\n",
         m.rustc, m.cargo, m.collector, m.jaeger
     );
     let _ = writeln!(

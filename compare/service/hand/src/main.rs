@@ -45,10 +45,16 @@ fn resource() -> Resource {
 }
 
 fn init_traces() -> SdkTracerProvider {
-    let exporter = SpanExporter::builder()
-        .with_tonic()
-        .build()
-        .expect("Failed to create span exporter");
+    use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
+    use opentelemetry_otlp::WithTonicConfig as _;
+    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself, but an https://
+    // endpoint gets no trust anchors unless the application adds them.
+    let https = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|e| e.starts_with("https://"));
+    let mut builder = SpanExporter::builder().with_tonic();
+    if https {
+        builder = builder.with_tls_config(ClientTlsConfig::new().with_native_roots());
+    }
+    let exporter = builder.build().expect("Failed to create span exporter");
     let provider = SdkTracerProvider::builder()
         .with_resource(resource())
         .with_batch_exporter(exporter)
