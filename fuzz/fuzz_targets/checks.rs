@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use buildtrace::names;
+
 use buildtrace::provenance::{
-    encode_payload, keys, OwnedValue, Record, Value, ALIGN, MAX_ENTRIES, MAX_PAYLOAD_LEN,
-    MAX_VALUE_LEN, SEAL_LEN,
+    encode_payload, OwnedValue, Record, Value, ALIGN, MAX_ENTRIES, MAX_PAYLOAD_LEN, MAX_VALUE_LEN,
+    SEAL_LEN,
 };
 
 /// Checks the record's views against each other and its entries against a
@@ -50,11 +52,11 @@ pub fn check_record(record: &Record<'_>) {
         let after = format!("{}\0", entry.key);
         assert_eq!(record.get(&after), None);
     }
-    for probe in ["", keys::SERVICE_NAME, keys::ID, "~"] {
+    for probe in ["", names::SERVICE_NAME, names::ID, "~"] {
         let present = entries.iter().find(|e| e.key == probe).map(|e| e.value);
         assert_eq!(record.get(probe), present, "lookup of {probe:?}");
     }
-    assert_eq!(record.id(), record.get_str(keys::ID));
+    assert_eq!(record.id(), record.get_str(names::ID));
     // The payload is exactly its entries: re-encoding gives the same bytes
     // (the encoder caps long text, which a reader accepts).
     if !capped {
