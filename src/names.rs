@@ -188,6 +188,13 @@ pub mod startup {
     pub const THREAD_ID: &str = "thread.id";
     /// Event attribute: attributes that did not fit in the record.
     pub const ATTRS_DROPPED: &str = "buildtrace.attrs_dropped";
+
+    /// Histogram (seconds): process start to telemetry init.
+    pub const INIT_DURATION: &str = "buildtrace.startup.init.duration";
+    /// Histogram (seconds): process start to the application's ready signal.
+    pub const READY_DURATION: &str = "buildtrace.startup.ready.duration";
+    /// Instrumentation scope of buildtrace's own log records and metrics.
+    pub const SCOPE: &str = "buildtrace";
 }
 
 #[cfg(all(test, feature = "otel"))]

@@ -30,6 +30,49 @@ struct Open {
 
 static OPEN: Mutex<Option<Open>> = Mutex::new(None);
 
+/// A startup milestone, measured from the process start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    /// Telemetry initialised.
+    Init,
+    /// The application said it is ready.
+    Ready,
+}
+
+/// What the telemetry side does with the startup records besides the span:
+/// pre-init `tracing` events as log records, milestones as metrics.
+#[derive(Default)]
+pub struct Hooks {
+    /// Called for each pre-init `tracing` event, with the startup span's
+    /// context (invalid when the span is not exported).
+    pub log: Option<Box<dyn Fn(&Drained, &opentelemetry::trace::SpanContext) + Send>>,
+    /// Called once per milestone, with its time since the process start.
+    pub milestone: Option<Box<dyn Fn(Milestone, std::time::Duration) + Send>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("log", &self.log.is_some())
+            .field("milestone", &self.milestone.is_some())
+            .finish()
+    }
+}
+
+static HOOKS: Mutex<Option<Hooks>> = Mutex::new(None);
+
+/// Sets the hooks [`begin`] and [`ready`] call; before `begin`.
+pub fn set_hooks(hooks: Hooks) {
+    *HOOKS.lock().unwrap_or_else(|e| e.into_inner()) = Some(hooks);
+}
+
+fn milestone(m: Milestone, from: SystemTime, to: SystemTime) {
+    let hooks = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(f) = hooks.as_ref().and_then(|h| h.milestone.as_ref()) {
+        f(m, to.duration_since(from).unwrap_or_default());
+    }
+}
+
 /// Starts the startup span with `tracer`, drains the ring into it, and ends it
 /// now ([`EndAt::Init`]) or leaves it open until [`ready`] ([`EndAt::Ready`]);
 /// records made meanwhile are added when it ends.
@@ -67,6 +110,7 @@ pub fn begin(tracer: &SdkTracer, end: EndAt) {
         start,
         events: 0,
     };
+    milestone(Milestone::Init, start, init);
     add(&mut state, &drain);
     match end {
         EndAt::Init => finish(state, init, false),
@@ -116,12 +160,19 @@ fn finish(mut state: Open, at: SystemTime, ready: bool) {
         state
             .span
             .set_attribute(KeyValue::new(TO_READY_MS, millis(state.start, at)));
+        milestone(Milestone::Ready, state.start, at);
     }
     state.span.end_with_timestamp(at);
 }
 
 fn add(state: &mut Open, drain: &Drain) {
+    let hooks = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+    let log = hooks.as_ref().and_then(|h| h.log.as_ref());
+    let context = state.span.span_context().clone();
     for d in &drain.events {
+        if let (Some(log), Origin::Tracing(_)) = (log, d.event.origin) {
+            log(d, &context);
+        }
         let (name, attributes) = event(d);
         state
             .span
@@ -151,7 +202,8 @@ fn event(d: &Drained) -> (std::borrow::Cow<'static, str>, Vec<KeyValue>) {
     (name, attributes)
 }
 
-fn otel_value(v: &EventValue) -> OtelValue {
+/// A record's value as an OpenTelemetry value.
+pub fn otel_value(v: &EventValue) -> OtelValue {
     match *v {
         EventValue::I64(i) => OtelValue::I64(i),
         EventValue::U64(u) => {

@@ -23,7 +23,11 @@
 //!   the batch at once. The exporters' own retries are off, so the two
 //!   layers never multiply.
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -218,11 +222,29 @@ pub(crate) struct State {
     target: Mutex<String>,
     /// Batches delivered.
     pub(crate) delivered_batches: AtomicU64,
+    /// What the exported items are called in messages ("spans" unless set).
+    items: std::sync::OnceLock<&'static str>,
     /// Attempts that failed.
     pub(crate) failed_attempts: AtomicU64,
 }
 
 impl State {
+    /// The state of one signal's export, whose items messages call `items`.
+    pub(crate) fn for_items(items: &'static str) -> State {
+        let state = State::default();
+        let _ = state.items.set(items);
+        state
+    }
+
+    fn items(&self) -> &'static str {
+        self.items.get().copied().unwrap_or("spans")
+    }
+
+    /// Whether an export is running now.
+    pub(crate) fn exporting(&self) -> bool {
+        self.in_flight_spans.load(Ordering::SeqCst) > 0
+    }
+
     /// Stops all waiting: later attempts are bounded by `deadline`.
     pub(crate) fn begin_shutdown(&self, deadline: Instant) {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some(deadline);
@@ -249,7 +271,7 @@ impl State {
             return None;
         }
         Some(if self.warned.load(Ordering::Relaxed) {
-            format!("{lost} spans were not delivered to the OTLP collector")
+            format!("{lost} {} were not delivered to the OTLP collector", self.items())
         } else {
             let error = self
                 .last_error
@@ -259,7 +281,8 @@ impl State {
                 .unwrap_or_else(|| {
                     format!("{}: no answer before the shutdown deadline", self.target())
                 });
-            format!("cannot deliver spans to the OTLP collector at {error}; {lost} spans were not delivered")
+            let items = self.items();
+            format!("cannot deliver {items} to the OTLP collector at {error}; {lost} {items} were not delivered")
         })
     }
 
@@ -298,14 +321,15 @@ impl State {
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(format!("{target}: {error}{permanent}"));
         if !self.stopping() && !self.warned.swap(true, Ordering::Relaxed) {
+            let items = self.items();
             super::diagnostics::warn(&match verdict {
                 Verdict::Retry { .. } => format!(
-                    "cannot deliver spans to the OTLP collector at {target} ({error}); retrying for up to {} s, \
-                     keeping spans in a bounded queue",
+                    "cannot deliver {items} to the OTLP collector at {target} ({error}); retrying for up to {} s, \
+                     keeping {items} in a bounded queue",
                     policy.retry_window.as_secs()
                 ),
                 Verdict::Permanent => format!(
-                    "the OTLP collector at {target} refused spans ({error}); not retried (a permanent \
+                    "the OTLP collector at {target} refused {items} ({error}); not retried (a permanent \
                      failure by the OTLP specification): check the endpoint, headers and credentials"
                 ),
             });
@@ -335,15 +359,18 @@ impl State {
 /// Delivers one batch: attempts with a deadline each, backing off between
 /// them, until it is delivered, the retry window is over or a shutdown ends
 /// the waiting. Spans given up on are counted as lost.
-async fn deliver<E: SpanExporter>(
-    inner: &E,
-    batch: Vec<SpanData>,
+async fn deliver<F, Fut>(
+    attempt: F,
+    spans: u64,
     state: &State,
     policy: Policy,
     target: &str,
     noted: Option<&LastFailure>,
-) -> OTelSdkResult {
-    let spans = batch.len() as u64;
+) -> OTelSdkResult
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = OTelSdkResult>,
+{
     if state.gave_up.load(Ordering::SeqCst) {
         state.lost_spans.fetch_add(spans, Ordering::Relaxed);
         return Err(OTelSdkError::InternalFailure(
@@ -358,7 +385,7 @@ async fn deliver<E: SpanExporter>(
             noted.take();
         }
         let (verdict, error) =
-            match tokio::time::timeout(timeout, inner.export(batch.clone())).await {
+            match tokio::time::timeout(timeout, attempt()).await {
                 Ok(Ok(())) => {
                     state.delivered_batches.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
@@ -445,7 +472,8 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
             // never reaches its own accounting.
             let spans = batch.len() as u64;
             state.in_flight_spans.fetch_add(spans, Ordering::Relaxed);
-            let result = deliver(&*inner, batch, &state, policy, &target, noted.as_deref()).await;
+            let attempt = || inner.export(batch.clone());
+            let result = deliver(attempt, spans, &state, policy, &target, noted.as_deref()).await;
             state.in_flight_spans.fetch_sub(spans, Ordering::Relaxed);
             result
         });
@@ -466,6 +494,99 @@ impl<E: SpanExporter + 'static> SpanExporter for Resilient<E> {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.set_resource(resource);
         }
+    }
+}
+
+impl<E: LogExporter + 'static> LogExporter for Resilient<E> {
+    fn export(
+        &self,
+        batch: LogBatch<'_>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        // Owned, so that the export runs as a task of the export runtime
+        // (cancelled with it), as spans do.
+        let owned: Vec<(SdkLogRecord, InstrumentationScope)> = batch
+            .iter()
+            .map(|(record, scope)| (record.clone(), scope.clone()))
+            .collect();
+        let inner = self.inner.clone();
+        let state = self.state.clone();
+        let policy = self.policy;
+        let target = self.target.clone();
+        let noted = self.noted.clone();
+        let task = self.runtime.spawn(async move {
+            let records = owned.len() as u64;
+            state.in_flight_spans.fetch_add(records, Ordering::Relaxed);
+            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+                owned.iter().map(|(r, s)| (r, s)).collect();
+            let attempt = || inner.export(LogBatch::new(&refs));
+            let result = deliver(attempt, records, &state, policy, &target, noted.as_deref()).await;
+            state.in_flight_spans.fetch_sub(records, Ordering::Relaxed);
+            result
+        });
+        async move {
+            task.await.unwrap_or_else(|_| {
+                Err(OTelSdkError::InternalFailure(
+                    "export cancelled at shutdown".into(),
+                ))
+            })
+        }
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.set_resource(resource);
+        }
+    }
+}
+
+/// Metrics come borrowed from the SDK's reader thread, so each export is
+/// driven from that thread on the export runtime's reactor; the guard keeps
+/// the runtime up until it ends (every attempt is bounded by the shutdown
+/// deadline). Counted in exports, not data points.
+impl<E: PushMetricExporter> PushMetricExporter for Resilient<E> {
+    fn export(
+        &self,
+        metrics: &ResourceMetrics,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        self.state.in_flight_spans.fetch_add(1, Ordering::SeqCst);
+        let delivery = deliver(
+            || self.inner.export(metrics),
+            1,
+            &self.state,
+            self.policy,
+            &self.target,
+            self.noted.as_deref(),
+        );
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            // Never block a runtime's thread (a reader flushed from a task).
+            std::thread::scope(|s| {
+                s.spawn(|| self.runtime.block_on(delivery))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(OTelSdkError::InternalFailure("metrics export failed".into()))
+                    })
+            })
+        } else {
+            self.runtime.block_on(delivery)
+        };
+        self.state.in_flight_spans.fetch_sub(1, Ordering::SeqCst);
+        std::future::ready(result)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        self.inner.temporality()
     }
 }
 

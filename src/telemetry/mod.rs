@@ -19,6 +19,7 @@ mod export;
 mod http_client;
 mod otlp;
 pub mod propagation;
+mod signals;
 mod tls;
 
 pub use tls::TlsError;
@@ -28,6 +29,8 @@ use config::{Config, ExporterKind, Protocol};
 use export::{ExportRuntime, Policy, Resilient, State};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use std::fmt;
@@ -207,28 +210,81 @@ impl Builder {
         if !config.disabled {
             propagation::install(&config.propagators);
         }
-        if config.disabled || config.exporter == ExporterKind::None {
+        let none = |s: config::Signal| config.signal(s).exporter == ExporterKind::None;
+        if config.disabled || config::Signal::ALL.into_iter().all(none) {
             return Ok(self.inert(started));
         }
 
-        let state = Arc::new(State::default());
         let runtime = ExportRuntime::start().map_err(InitError::Runtime)?;
-        let processor = self.span_processor(&config, &runtime, &state)?;
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(processor)
-            .with_resource(self.resource(&config))
-            .with_sampler(config.sampler.to_sdk())
-            // The startup span carries every record of the ring.
-            .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
-            .build();
-        self.install(&provider);
+        let resource = self.resource(&config);
+        let policy = self.policy();
+        // Certificates are read once, by the first signal that needs them,
+        // per distinct setting.
+        let tls_for = |s: config::Signal| {
+            let tls = config.signal(s).tls;
+            move || tls::load(&tls).map_err(InitError::Tls)
+        };
+        let state = Arc::new(State::for_items(config::Signal::Traces.items()));
+        let logs_state = Arc::new(State::for_items(config::Signal::Logs.items()));
+        let metrics_state = Arc::new(State::for_items(config::Signal::Metrics.items()));
+        let tracer_provider = if none(config::Signal::Traces) {
+            None
+        } else {
+            let processor = self.span_processor(&config, &runtime, &state, policy)?;
+            Some(
+                SdkTracerProvider::builder()
+                    .with_span_processor(processor)
+                    .with_resource(resource.clone())
+                    .with_sampler(config.sampler.to_sdk())
+                    // The startup span carries every record of the ring.
+                    .with_max_events_per_span((crate::startup::capacity() as u32 + 16).max(128))
+                    .build(),
+            )
+        };
+        let logger_provider = signals::logger_provider(
+            &config,
+            &resource,
+            tls_for(config::Signal::Logs),
+            &runtime,
+            policy,
+            &logs_state,
+        )?;
+        let meter_provider = signals::meter_provider(
+            &config,
+            &resource,
+            tls_for(config::Signal::Metrics),
+            &runtime,
+            policy,
+            &metrics_state,
+        )?;
+        crate::startup::span::set_hooks(signals::startup_hooks(
+            logger_provider.as_ref(),
+            meter_provider.as_ref(),
+            tracer_provider.is_some(),
+        ));
+        if let Some(meters) = &meter_provider {
+            opentelemetry::global::set_meter_provider(meters.clone());
+        }
+        self.install(tracer_provider.as_ref(), logger_provider.as_ref());
         Ok(Guard {
-            provider: Some(provider),
+            provider: tracer_provider,
+            logger_provider,
+            meter_provider,
             runtime: Some(runtime),
             state,
+            other_states: vec![logs_state, metrics_state],
             shutdown_timeout: self.shutdown_timeout,
             init_took: started.elapsed(),
         })
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            retry_window: self.retry_window,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(10),
+        }
     }
 
     /// The batch processor: to the console, or to OTLP through the
@@ -238,6 +294,7 @@ impl Builder {
         config: &Config,
         runtime: &ExportRuntime,
         state: &Arc<State>,
+        policy: Policy,
     ) -> Result<BatchSpanProcessor, InitError> {
         let batch = config.batch.to_sdk();
         if config.exporter == ExporterKind::Console {
@@ -248,16 +305,15 @@ impl Builder {
             );
         }
         let policy = Policy {
-            retry_window: self.retry_window,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(5),
             // The spec's per-export bound applies to each attempt; the retry
             // window is buildtrace's own, so a late collector still gets
             // the startup span.
             attempt_timeout: config.timeout.min(config.batch.export_timeout),
+            ..policy
         };
         let tls = tls::load(&config.tls).map_err(InitError::Tls)?;
-        let (exporter, noted) = otlp::span_exporter(config, &tls, runtime.handle())?;
+        let (exporter, noted) =
+            otlp::span_exporter(&config.signal(config::Signal::Traces), &tls, runtime.handle())?;
         let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
         let resilient = Resilient::new(
             exporter,
@@ -272,19 +328,42 @@ impl Builder {
             .build())
     }
 
-    /// Hands `tracing` over to OpenTelemetry, makes `provider` the global
-    /// one and begins the startup span.
-    fn install(&self, provider: &SdkTracerProvider) {
-        let tracer = provider.tracer_with_scope(
-            opentelemetry::InstrumentationScope::builder("buildtrace")
-                .with_version(env!("CARGO_PKG_VERSION"))
-                .build(),
-        );
-        let otel = tracing_opentelemetry::layer().with_tracer(tracer.clone());
-        install_layer(otel.and_then(self.human_layer()), &self.filter);
+    /// Hands `tracing` over to OpenTelemetry (spans to the tracer, events
+    /// to the logger), makes `tracer` the global one and begins the startup
+    /// span.
+    fn install(&self, tracer: Option<&SdkTracerProvider>, logger: Option<&SdkLoggerProvider>) {
+        let scope = opentelemetry::InstrumentationScope::builder("buildtrace")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        let spans: Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync> =
+            match tracer {
+                Some(provider) => Box::new(
+                    tracing_opentelemetry::layer()
+                        .with_tracer(provider.tracer_with_scope(scope.clone())),
+                ),
+                None => Box::new(tracing_subscriber::layer::Identity::new()),
+            };
+        let events: Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync> =
+            match logger {
+                Some(provider) => Box::new(
+                    opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(
+                        provider,
+                    ),
+                ),
+                None => Box::new(tracing_subscriber::layer::Identity::new()),
+            };
+        install_layer(spans.and_then(events).and_then(self.human_layer()), &self.filter);
         // After the handover: the SDK logs this, and its logs stay out.
-        opentelemetry::global::set_tracer_provider(provider.clone());
-        crate::startup::span::begin(&tracer, self.end_at);
+        let startup_tracer = match tracer {
+            Some(provider) => {
+                opentelemetry::global::set_tracer_provider(provider.clone());
+                provider.tracer_with_scope(scope)
+            }
+            // Traces are off: the startup records still reach logs and
+            // metrics, through a span nobody exports.
+            None => SdkTracerProvider::builder().build().tracer_with_scope(scope),
+        };
+        crate::startup::span::begin(&startup_tracer, self.end_at);
     }
 
     /// Initialises telemetry; never fails and never panics.
@@ -414,8 +493,11 @@ fn env_filter(filter: &Option<String>) -> tracing_subscriber::EnvFilter {
 #[must_use = "dropping the guard at once shuts telemetry down; keep it until the end of main"]
 pub struct Guard {
     provider: Option<SdkTracerProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
+    meter_provider: Option<SdkMeterProvider>,
     runtime: Option<ExportRuntime>,
     state: Arc<State>,
+    other_states: Vec<Arc<State>>,
     shutdown_timeout: Duration,
     init_took: Duration,
 }
@@ -423,7 +505,10 @@ pub struct Guard {
 impl fmt::Debug for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Guard")
-            .field("exporting", &self.provider.is_some())
+            .field("exporting", &self.runtime.is_some())
+            .field("traces", &self.provider.is_some())
+            .field("logs", &self.logger_provider.is_some())
+            .field("metrics", &self.meter_provider.is_some())
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish_non_exhaustive()
     }
@@ -433,16 +518,29 @@ impl Guard {
     fn inert(shutdown_timeout: Duration, started: Instant) -> Guard {
         Guard {
             provider: None,
+            logger_provider: None,
+            meter_provider: None,
             runtime: None,
             state: Arc::new(State::default()),
+            other_states: Vec::new(),
             shutdown_timeout,
             init_took: started.elapsed(),
         }
     }
 
-    /// The tracer provider, when exporting.
+    /// The tracer provider, when exporting traces.
     pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
         self.provider.as_ref()
+    }
+
+    /// The logger provider `tracing` events go to, when exporting logs.
+    pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {
+        self.logger_provider.as_ref()
+    }
+
+    /// The meter provider (also the global one), when exporting metrics.
+    pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.meter_provider.as_ref()
     }
 
     /// How long `init` took.
@@ -462,23 +560,40 @@ impl Guard {
     }
 
     fn stop(&mut self) {
-        let Some(provider) = self.provider.take() else {
+        let Some(mut runtime) = self.runtime.take() else {
             return;
         };
         let deadline = Instant::now() + self.shutdown_timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
         // A startup span still waiting for `ready()` ends now.
         crate::startup::span::ready();
-        self.state.begin_shutdown(deadline);
-        let _ = provider.shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()));
-        if let Some(mut runtime) = self.runtime.take() {
-            runtime.shutdown(
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(10)),
-            );
+        let states = std::iter::once(&self.state).chain(&self.other_states);
+        for state in states.clone() {
+            state.begin_shutdown(deadline);
         }
-        if let Some(report) = self.state.shutdown_report() {
-            diagnostics::warn(&report);
+        // Spans first, then the log records about them, then metrics (whose
+        // last collection sees the ready milestone).
+        if let Some(provider) = self.provider.take() {
+            let _ = provider.shutdown_with_timeout(left());
+        }
+        if let Some(provider) = self.logger_provider.take() {
+            let _ = provider.shutdown_with_timeout(left());
+        }
+        if let Some(provider) = self.meter_provider.take() {
+            let _ = provider.shutdown_with_timeout(left());
+        }
+        // A metrics export runs on the reader's thread against the runtime:
+        // the runtime stays up until it ends (each attempt ends by the
+        // deadline).
+        let grace = deadline + Duration::from_millis(50);
+        while self.other_states.iter().any(|s| s.exporting()) && Instant::now() < grace {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        runtime.shutdown(left().max(Duration::from_millis(10)));
+        for state in states {
+            if let Some(report) = state.shutdown_report() {
+                diagnostics::warn(&report);
+            }
         }
     }
 }

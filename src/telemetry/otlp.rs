@@ -10,7 +10,7 @@
 use super::config;
 use std::sync::Arc;
 
-use super::config::{Config, Protocol};
+use super::config::{Protocol, SignalConfig};
 use super::export::LastFailure;
 use super::tls::Loaded;
 use super::InitError;
@@ -39,56 +39,102 @@ impl opentelemetry_sdk::trace::SpanExporter for NoTransport {
     }
 }
 
-/// Builds the span exporter in the export runtime's context (tonic spawns
-/// its connection task there), with what its transport notes of failures
-/// (HTTP only; the gRPC exporter's error carries the status code).
+/// Builds an OTLP exporter of one signal (`$builder` is the exporter type's
+/// `builder()`, `$extra` what that signal adds) in the export runtime's
+/// context (tonic spawns its connection task there), with what its transport
+/// notes of failures (HTTP only; the gRPC exporter's error carries the
+/// status code).
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+macro_rules! otlp_exporter {
+    ($builder:expr, $config:expr, $tls:expr, $runtime:expr, $extra:expr) => {{
+        let config: &SignalConfig = $config;
+        let tls: &Loaded = $tls;
+        let _enter = $runtime.enter();
+        let _ = tls;
+        match config.protocol {
+            Protocol::Grpc => {
+                #[cfg(feature = "otlp-grpc")]
+                let built = grpc(($extra)($builder.with_tonic()), config, tls)
+                    .build()
+                    .map(|exporter| (exporter, None))
+                    .map_err(|e| InitError::Exporter(e.to_string()));
+                #[cfg(not(feature = "otlp-grpc"))]
+                let built = Err(InitError::TransportDisabled("otlp-grpc"));
+                built
+            }
+            Protocol::HttpProtobuf => {
+                #[cfg(feature = "otlp-http")]
+                let built = {
+                    let noted = Arc::new(LastFailure::default());
+                    http(($extra)($builder.with_http()), config, tls, noted.clone())
+                        .and_then(|b| b.build().map_err(|e| InitError::Exporter(e.to_string())))
+                        .map(|exporter| (exporter, Some(noted)))
+                };
+                #[cfg(not(feature = "otlp-http"))]
+                let built = Err(InitError::TransportDisabled("otlp-http"));
+                built
+            }
+        }
+    }};
+}
+
+/// The span exporter.
 pub(super) fn span_exporter(
-    config: &Config,
+    config: &SignalConfig,
     tls: &Loaded,
     runtime: &tokio::runtime::Handle,
 ) -> Result<(SpanExporter, Option<Arc<LastFailure>>), InitError> {
-    let _enter = runtime.enter();
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    return otlp_exporter!(
+        opentelemetry_otlp::SpanExporter::builder(),
+        config,
+        tls,
+        runtime,
+        |b| b
+    );
     #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
-    let _ = tls;
-    match config.protocol {
-        Protocol::Grpc => {
-            #[cfg(feature = "otlp-grpc")]
-            let built = grpc(
-                opentelemetry_otlp::SpanExporter::builder().with_tonic(),
-                config,
-                tls,
-            )
-            .build()
-            .map(|exporter| (exporter, None))
-            .map_err(|e| InitError::Exporter(e.to_string()));
-            #[cfg(not(feature = "otlp-grpc"))]
-            let built = Err(InitError::TransportDisabled("otlp-grpc"));
-            built
-        }
-        Protocol::HttpProtobuf => {
-            #[cfg(feature = "otlp-http")]
-            let built = {
-                let noted = Arc::new(LastFailure::default());
-                http(
-                    opentelemetry_otlp::SpanExporter::builder().with_http(),
-                    config,
-                    tls,
-                    noted.clone(),
-                )?
-                .build()
-                .map(|exporter| (exporter, Some(noted)))
-                .map_err(|e| InitError::Exporter(e.to_string()))
-            };
-            #[cfg(not(feature = "otlp-http"))]
-            let built = Err(InitError::TransportDisabled("otlp-http"));
-            built
-        }
+    {
+        let _ = (config, tls, runtime);
+        Err(InitError::TransportDisabled("otlp-http"))
     }
+}
+
+/// The log record exporter.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(super) fn log_exporter(
+    config: &SignalConfig,
+    tls: &Loaded,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(opentelemetry_otlp::LogExporter, Option<Arc<LastFailure>>), InitError> {
+    otlp_exporter!(
+        opentelemetry_otlp::LogExporter::builder(),
+        config,
+        tls,
+        runtime,
+        |b| b
+    )
+}
+
+/// The metrics exporter, with the temporality it reports.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(super) fn metric_exporter(
+    config: &SignalConfig,
+    temporality: config::Temporality,
+    tls: &Loaded,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(opentelemetry_otlp::MetricExporter, Option<Arc<LastFailure>>), InitError> {
+    otlp_exporter!(
+        opentelemetry_otlp::MetricExporter::builder().with_temporality(temporality.to_sdk()),
+        config,
+        tls,
+        runtime,
+        |b| b
+    )
 }
 
 /// Endpoint and timeout, as every transport takes them.
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-fn common<B: opentelemetry_otlp::WithExportConfig>(builder: B, config: &Config) -> B {
+fn common<B: opentelemetry_otlp::WithExportConfig>(builder: B, config: &SignalConfig) -> B {
     builder
         .with_endpoint(config.endpoint.clone())
         .with_timeout(config.timeout)
@@ -97,7 +143,7 @@ fn common<B: opentelemetry_otlp::WithExportConfig>(builder: B, config: &Config) 
 /// gRPC (tonic): headers as metadata, TLS for `https://`, gzip if asked, no
 /// retries of its own.
 #[cfg(feature = "otlp-grpc")]
-fn grpc<B>(builder: B, config: &Config, tls: &Loaded) -> B
+fn grpc<B>(builder: B, config: &SignalConfig, tls: &Loaded) -> B
 where
     B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithTonicConfig,
 {
@@ -129,7 +175,7 @@ where
 #[cfg(feature = "otlp-http")]
 fn http<B>(
     builder: B,
-    config: &Config,
+    config: &SignalConfig,
     tls: &Loaded,
     noted: Arc<LastFailure>,
 ) -> Result<B, InitError>

@@ -1,47 +1,36 @@
-//! The resolvers of the batch span processor's settings, and the rule that
-//! keeps the batch size within the queue size.
+//! The resolvers of a batch processor's settings (`OTEL_BSP_*` for spans,
+//! `OTEL_BLRP_*` for log records), and the rule that keeps the batch size
+//! within the queue size.
 
 use std::time::Duration;
 
 use super::precedence::{first_valid, parse_millis, parse_positive, show_millis, Env, Source};
+use super::signal::BatchVars;
 use super::values::BatchConfig;
-use super::vars::{
-    ENV_INT_MAX, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-    OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY,
-    OTEL_BSP_SCHEDULE_DELAY_DEFAULT, QUEUE_LIMIT, ZERO_BATCH, ZERO_DELAY, ZERO_QUEUE, ZERO_TIMEOUT,
-};
+use super::vars::{ENV_INT_MAX, QUEUE_LIMIT, ZERO_BATCH, ZERO_DELAY, ZERO_QUEUE, ZERO_TIMEOUT};
 use super::{BatchOverrides, Warning};
 
-fn resolve_schedule_delay(env: Env<'_>, code: Option<Duration>, w: &mut Vec<Warning>) -> Duration {
+fn resolve_millis(
+    (var, default): (&'static str, Duration),
+    zero: &'static str,
+    env: Env<'_>,
+    code: Option<Duration>,
+    w: &mut Vec<Warning>,
+) -> Duration {
     first_valid(
         env,
         code,
-        &[(OTEL_BSP_SCHEDULE_DELAY, &|raw| {
-            parse_millis(raw, ZERO_DELAY)
-        })],
-        OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
+        &[(var, &|raw| parse_millis(raw, zero))],
+        default,
         show_millis,
         w,
     )
     .0
 }
 
-fn resolve_export_timeout(env: Env<'_>, code: Option<Duration>, w: &mut Vec<Warning>) -> Duration {
-    first_valid(
-        env,
-        code,
-        &[(OTEL_BSP_EXPORT_TIMEOUT, &|raw| {
-            parse_millis(raw, ZERO_TIMEOUT)
-        })],
-        OTEL_BSP_EXPORT_TIMEOUT_DEFAULT,
-        show_millis,
-        w,
-    )
-    .0
-}
-
-fn resolve_max_queue_size(
+fn resolve_count(
+    (var, default): (&'static str, usize),
+    (items, limit, zero): (&'static str, u64, &'static str),
     env: Env<'_>,
     code: Option<usize>,
     w: &mut Vec<Warning>,
@@ -49,48 +38,43 @@ fn resolve_max_queue_size(
     first_valid(
         env,
         code,
-        &[(OTEL_BSP_MAX_QUEUE_SIZE, &|raw| {
-            parse_positive(raw, "spans", QUEUE_LIMIT, ZERO_QUEUE).map(|n| n as usize)
+        &[(var, &|raw| {
+            parse_positive(raw, items, limit, zero).map(|n| n as usize)
         })],
-        OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT,
-        |n| format!("{n} spans"),
-        w,
-    )
-}
-
-fn resolve_max_export_batch_size(
-    env: Env<'_>,
-    code: Option<usize>,
-    w: &mut Vec<Warning>,
-) -> (usize, Source) {
-    first_valid(
-        env,
-        code,
-        &[(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, &|raw| {
-            parse_positive(raw, "spans", ENV_INT_MAX, ZERO_BATCH).map(|n| n as usize)
-        })],
-        OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
-        |n| format!("{n} spans"),
+        default,
+        |n| format!("{n} {items}"),
         w,
     )
 }
 
 pub(super) fn resolve_batch(
+    v: &BatchVars,
     env: Env<'_>,
     code: &BatchOverrides,
     w: &mut Vec<Warning>,
 ) -> BatchConfig {
-    let schedule_delay = resolve_schedule_delay(env, code.schedule_delay, w);
-    let export_timeout = resolve_export_timeout(env, code.export_timeout, w);
-    let (max_queue_size, queue_source) = resolve_max_queue_size(env, code.max_queue_size, w);
-    let (mut max_export_batch_size, batch_source) =
-        resolve_max_export_batch_size(env, code.max_export_batch_size, w);
+    let schedule_delay = resolve_millis(v.schedule_delay, ZERO_DELAY, env, code.schedule_delay, w);
+    let export_timeout = resolve_millis(v.export_timeout, ZERO_TIMEOUT, env, code.export_timeout, w);
+    let (max_queue_size, queue_source) = resolve_count(
+        v.max_queue_size,
+        (v.items, QUEUE_LIMIT, ZERO_QUEUE),
+        env,
+        code.max_queue_size,
+        w,
+    );
+    let (mut max_export_batch_size, batch_source) = resolve_count(
+        v.max_export_batch_size,
+        (v.items, ENV_INT_MAX, ZERO_BATCH),
+        env,
+        code.max_export_batch_size,
+        w,
+    );
     if max_export_batch_size > max_queue_size {
         // The default batch size silently follows a smaller queue, as in the
         // SDK; only a batch size someone chose deserves a warning.
         if batch_source != Source::Default {
             w.push(Warning::new(
-                OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                v.max_export_batch_size.0,
                 format!(
                     "the batch size {max_export_batch_size} ({batch_source}) is larger than \
                      the queue size {max_queue_size} ({queue_source}); using {max_queue_size}"
@@ -110,6 +94,8 @@ pub(super) fn resolve_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::config::signal::BSP;
+    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
 
     // --- batch span processor -------------------------------------------------
@@ -186,7 +172,7 @@ mod tests {
         ];
         for (pairs, code, (delay, timeout, queue, batch), warned) in cases {
             let mut w = Vec::new();
-            let got = resolve_batch(&env_of(pairs), code, &mut w);
+            let got = resolve_batch(&BSP, &env_of(pairs), code, &mut w);
             let want = BatchConfig {
                 schedule_delay: Duration::from_millis(*delay),
                 export_timeout: Duration::from_millis(*timeout),
@@ -201,7 +187,7 @@ mod tests {
     #[test]
     fn batch_clamp_warning_names_both_sources() {
         let mut w = Vec::new();
-        resolve_batch(
+        resolve_batch(&BSP, 
             &env_of(&[(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "4096")]),
             &BatchOverrides::default(),
             &mut w,

@@ -3,16 +3,16 @@
 //! protocol's default.
 
 use super::precedence::{first_valid, read, Env, Raw, Source};
-use super::url::{append_traces_path, check_url, redact_url};
+use super::signal::SignalVars;
+use super::url::{append_path, check_url, redact_url};
 use super::values::Protocol;
-use super::vars::{
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTLP_HTTP_TRACES_PATH,
-};
+use super::vars::OTEL_EXPORTER_OTLP_ENDPOINT;
 use super::Warning;
 
 /// The endpoint, and whether it was given without a scheme (gRPC only:
 /// `insecure` then chose `http` or `https`).
 pub(super) fn resolve_endpoint(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<&str>,
     protocol: Protocol,
@@ -43,7 +43,7 @@ pub(super) fn resolve_endpoint(
         let url = checked(raw)?;
         Ok(match protocol {
             Protocol::Grpc => url,
-            Protocol::HttpProtobuf => append_traces_path(&url),
+            Protocol::HttpProtobuf => append_path(&url, v.http_path),
         })
     };
     let code = code.filter(|e| !e.is_empty());
@@ -51,21 +51,23 @@ pub(super) fn resolve_endpoint(
         env,
         code.map(str::to_owned),
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &checked),
+            (v.endpoint, &checked),
             (OTEL_EXPORTER_OTLP_ENDPOINT, &generic),
         ],
-        protocol.default_endpoint().to_owned(),
+        v.default_endpoint(protocol).to_owned(),
         |e| redact_url(e),
         w,
     );
-    let doubled = format!("{OTLP_HTTP_TRACES_PATH}{OTLP_HTTP_TRACES_PATH}");
+    let path = v.http_path;
+    let doubled = format!("{path}{path}");
     if source == Source::Env(OTEL_EXPORTER_OTLP_ENDPOINT) && endpoint.contains(&doubled) {
         w.push(Warning::new(
             OTEL_EXPORTER_OTLP_ENDPOINT,
             format!(
-                "the value already ends in {OTLP_HTTP_TRACES_PATH}, but this variable takes \
-                 a base URL and gets {OTLP_HTTP_TRACES_PATH} appended (set \
-                 {OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} for a full URL); using {}",
+                "the value already ends in {path}, but this variable takes \
+                 a base URL and gets {path} appended (set \
+                 {} for a full URL); using {}",
+                v.endpoint,
                 redact_url(&endpoint)
             ),
         ));
@@ -81,6 +83,9 @@ pub(super) fn resolve_endpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::config::signal::TRACES;
+    #[allow(unused_imports)]
+    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
 
     // --- endpoint -------------------------------------------------------------
@@ -247,7 +252,7 @@ mod tests {
         ];
         for &(protocol, pairs, code, want, warned) in cases {
             let mut w = Vec::new();
-            let (got, _) = resolve_endpoint(&env_of(pairs), code, protocol, false, &mut w);
+            let (got, _) = resolve_endpoint(&TRACES, &env_of(pairs), code, protocol, false, &mut w);
             assert_eq!(got, want, "{protocol}, env {pairs:?}, code {code:?}");
             assert_eq!(vars(&w), warned, "{protocol}, env {pairs:?}: {w:?}");
         }
@@ -264,7 +269,7 @@ mod tests {
         ];
         let mut w = Vec::new();
         let (got, _) =
-            resolve_endpoint(&env_of(&pairs), None, Protocol::HttpProtobuf, false, &mut w);
+            resolve_endpoint(&TRACES, &env_of(&pairs), None, Protocol::HttpProtobuf, false, &mut w);
         assert_eq!(got, "https://user:pw@g:4318/v1/traces?token=t");
         let line = w[0].to_string();
         assert!(

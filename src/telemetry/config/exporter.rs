@@ -3,13 +3,15 @@
 
 use super::precedence::{first_valid, quote, read, Env, Raw};
 use super::values::{ExporterKind, Protocol};
+use super::signal::SignalVars;
 use super::vars::{
     OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_TRACES_EXPORTER, OTEL_TRACES_EXPORTER_DEFAULT,
+    OTEL_TRACES_EXPORTER_DEFAULT,
 };
 use super::Warning;
 
 pub(super) fn resolve_exporter(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<ExporterKind>,
     w: &mut Vec<Warning>,
@@ -18,11 +20,11 @@ pub(super) fn resolve_exporter(
         return kind;
     }
     let default = OTEL_TRACES_EXPORTER_DEFAULT;
-    let text = match read(env, OTEL_TRACES_EXPORTER) {
+    let text = match read(env, v.exporter) {
         Raw::Unset => return default,
         Raw::NotUnicode => {
             w.push(Warning::new(
-                OTEL_TRACES_EXPORTER,
+                v.exporter,
                 format!("the value is not valid Unicode; ignored, using {default} (the default)"),
             ));
             return default;
@@ -47,7 +49,7 @@ pub(super) fn resolve_exporter(
     match kind {
         None => {
             w.push(Warning::new(
-                OTEL_TRACES_EXPORTER,
+                v.exporter,
                 format!(
                     "unknown exporter {} (expected otlp, console or none); \
                      ignored, using {default} (the default)",
@@ -59,7 +61,7 @@ pub(super) fn resolve_exporter(
         Some(kind) => {
             if names.len() > 1 {
                 w.push(Warning::new(
-                    OTEL_TRACES_EXPORTER,
+                    v.exporter,
                     format!(
                         "lists {} exporters but buildtrace configures one; using the first, {kind}",
                         names.len()
@@ -72,6 +74,7 @@ pub(super) fn resolve_exporter(
 }
 
 pub(super) fn resolve_protocol(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<Protocol>,
     w: &mut Vec<Warning>,
@@ -95,7 +98,7 @@ pub(super) fn resolve_protocol(
         env,
         code,
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, &parse),
+            (v.protocol, &parse),
             (OTEL_EXPORTER_OTLP_PROTOCOL, &parse),
         ],
         OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT,
@@ -108,6 +111,9 @@ pub(super) fn resolve_protocol(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::config::signal::TRACES;
+    #[allow(unused_imports)]
+    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
 
     // --- OTEL_TRACES_EXPORTER ------------------------------------------------
@@ -146,7 +152,7 @@ mod tests {
                 .into_iter()
                 .collect();
             let mut w = Vec::new();
-            let got = resolve_exporter(&env_of(&pairs), code, &mut w);
+            let got = resolve_exporter(&TRACES, &env_of(&pairs), code, &mut w);
             assert_eq!(got, want, "value {value:?}, code {code:?}");
             match warning {
                 None => assert!(w.is_empty(), "value {value:?}: {w:?}"),
@@ -212,7 +218,7 @@ mod tests {
         ];
         for &(pairs, code, want, warned, word) in cases {
             let mut w = Vec::new();
-            let got = resolve_protocol(&env_of(pairs), code, &mut w);
+            let got = resolve_protocol(&TRACES, &env_of(pairs), code, &mut w);
             assert_eq!(got, want, "env {pairs:?}, code {code:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}");
             if let Some(first) = w.first() {

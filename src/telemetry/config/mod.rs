@@ -100,11 +100,13 @@ mod batch;
 mod endpoint;
 mod exporter;
 mod kv_list;
+mod metrics;
 mod precedence;
 mod propagators;
 mod request;
 mod resource;
 mod sampler;
+mod signal;
 #[cfg(test)]
 mod test_support;
 mod tls;
@@ -113,6 +115,8 @@ mod values;
 mod vars;
 
 pub use kv_list::{parse_resource_attributes, KeyValueListError, MemberPart};
+pub use metrics::{MetricReaderConfig, MetricReaderOverrides, Temporality};
+pub use signal::Signal;
 pub use propagators::Propagator;
 pub use tls::{TlsFile, TlsOverrides, TlsSettings};
 pub use values::{BatchConfig, Compression, ExporterKind, Headers, Protocol, SamplerConfig};
@@ -126,7 +130,9 @@ use request::{resolve_compression, resolve_headers, resolve_timeout};
 use resource::{
     resolve_disabled, resolve_resource_attributes, resolve_service_name, take_service_name,
 };
+use metrics::resolve_metric_reader;
 use sampler::resolve_sampler;
+use signal::SignalVars;
 use tls::{resolve_insecure, resolve_tls};
 use url::redact_url;
 
@@ -174,6 +180,18 @@ pub struct Overrides {
     pub tls: TlsOverrides,
     /// The text-map propagators, in order; empty installs none.
     pub propagators: Option<Vec<Propagator>>,
+    /// The logs exporter.
+    pub logs_exporter: Option<ExporterKind>,
+    /// The logs endpoint, used exactly as given.
+    pub logs_endpoint: Option<String>,
+    /// Batch log record processor settings.
+    pub logs_batch: BatchOverrides,
+    /// The metrics exporter.
+    pub metrics_exporter: Option<ExporterKind>,
+    /// The metrics endpoint, used exactly as given.
+    pub metrics_endpoint: Option<String>,
+    /// Periodic metric reader settings.
+    pub metric_reader: MetricReaderOverrides,
 }
 
 /// The resolved configuration for traces.
@@ -208,6 +226,55 @@ pub struct Config {
     pub tls: TlsSettings,
     /// The text-map propagators `init` installs, in order; empty: none.
     pub propagators: Vec<Propagator>,
+    /// Where log records go, and how.
+    pub logs: SignalConfig,
+    /// Batch log record processor settings.
+    pub logs_batch: BatchConfig,
+    /// Where metrics go, and how.
+    pub metrics: SignalConfig,
+    /// Periodic metric reader settings.
+    pub metric_reader: MetricReaderConfig,
+}
+
+/// One signal's exporter and OTLP transport settings.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SignalConfig {
+    /// Where the signal goes.
+    pub exporter: ExporterKind,
+    /// The OTLP transport.
+    pub protocol: Protocol,
+    /// The final endpoint URL; over HTTP, the full URL of the signal's path.
+    pub endpoint: String,
+    /// Request headers.
+    pub headers: Headers,
+    /// Time limit of one export request.
+    pub timeout: Duration,
+    /// Compression of export requests.
+    pub compression: Compression,
+    /// Transport security files (read when the exporter is built).
+    pub tls: TlsSettings,
+}
+
+impl SignalConfig {
+    /// [`SignalConfig::endpoint`] without credentials, for messages.
+    pub fn redacted_endpoint(&self) -> String {
+        redact_url(&self.endpoint)
+    }
+}
+
+impl fmt::Debug for SignalConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalConfig")
+            .field("exporter", &self.exporter)
+            .field("protocol", &self.protocol)
+            .field("endpoint", &redact_url(&self.endpoint))
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl Config {
@@ -230,6 +297,23 @@ impl Config {
     pub fn redacted_endpoint(&self) -> String {
         redact_url(&self.endpoint)
     }
+
+    /// One signal's exporter and transport; for traces, the fields above.
+    pub fn signal(&self, signal: Signal) -> SignalConfig {
+        match signal {
+            Signal::Traces => SignalConfig {
+                exporter: self.exporter,
+                protocol: self.protocol,
+                endpoint: self.endpoint.clone(),
+                headers: self.headers.clone(),
+                timeout: self.timeout,
+                compression: self.compression,
+                tls: self.tls.clone(),
+            },
+            Signal::Logs => self.logs.clone(),
+            Signal::Metrics => self.metrics.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for Config {
@@ -248,6 +332,10 @@ impl fmt::Debug for Config {
             .field("batch", &self.batch)
             .field("tls", &self.tls)
             .field("propagators", &self.propagators)
+            .field("logs", &self.logs)
+            .field("logs_batch", &self.logs_batch)
+            .field("metrics", &self.metrics)
+            .field("metric_reader", &self.metric_reader)
             .finish()
     }
 }
@@ -320,22 +408,94 @@ pub fn resolve(
     let from_attributes = take_service_name(&mut resource_attributes);
     let service_name =
         resolve_service_name(env, overrides.service_name.as_deref(), from_attributes, w);
-    let exporter = resolve_exporter(env, overrides.traces_exporter, w);
+    let traces = resolve_signal(
+        signal::Signal::Traces.vars(),
+        env,
+        overrides,
+        overrides.traces_exporter,
+        overrides.endpoint.as_deref(),
+        w,
+    );
+    let logs = resolve_signal(
+        signal::Signal::Logs.vars(),
+        env,
+        overrides,
+        overrides.logs_exporter,
+        overrides.logs_endpoint.as_deref(),
+        w,
+    );
+    let metrics = resolve_signal(
+        signal::Signal::Metrics.vars(),
+        env,
+        overrides,
+        overrides.metrics_exporter,
+        overrides.metrics_endpoint.as_deref(),
+        w,
+    );
+
+    let sampler = resolve_sampler(env, overrides.sampler, w);
+    let propagators = resolve_propagators(env, overrides.propagators.as_deref(), w);
+    let batch = resolve_batch(&signal::BSP, env, &overrides.batch, w);
+    let logs_batch = resolve_batch(&signal::BLRP, env, &overrides.logs_batch, w);
+    let metric_reader = resolve_metric_reader(env, &overrides.metric_reader, w);
+
+    if disabled {
+        // A disabled SDK uses none of it: say nothing.
+        warnings.clear();
+    }
+    let config = Config {
+        disabled,
+        service_name,
+        resource_attributes,
+        exporter: traces.exporter,
+        protocol: traces.protocol,
+        endpoint: traces.endpoint,
+        headers: traces.headers,
+        timeout: traces.timeout,
+        compression: traces.compression,
+        sampler,
+        batch,
+        tls: traces.tls,
+        propagators,
+        logs,
+        logs_batch,
+        metrics,
+        metric_reader,
+    };
+    (config, warnings)
+}
+
+/// [`resolve`] over the process environment ([`std::env::var_os`]).
+pub fn from_env(overrides: &Overrides) -> (Config, Vec<Warning>) {
+    resolve(&|name| std::env::var_os(name), overrides)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// One signal's exporter and transport. The OTLP settings' warnings are
+/// kept only when the signal's exporter is OTLP, and a variable another
+/// signal already warned about (a generic one) is not warned about again.
+fn resolve_signal(
+    v: &SignalVars,
+    env: &dyn Fn(&str) -> Option<OsString>,
+    overrides: &Overrides,
+    exporter: Option<ExporterKind>,
+    endpoint: Option<&str>,
+    w: &mut Vec<Warning>,
+) -> SignalConfig {
+    let exporter = resolve_exporter(v, env, exporter, w);
 
     // OTLP settings only matter to the OTLP exporter; their warnings are kept
     // apart so that they can be dropped for the others.
     let mut otlp = Vec::new();
-    let protocol = resolve_protocol(env, overrides.protocol, &mut otlp);
-    let (insecure, insecure_var) = resolve_insecure(env, overrides.tls.insecure, &mut otlp);
-    let (endpoint, bare) = resolve_endpoint(
-        env,
-        overrides.endpoint.as_deref(),
-        protocol,
-        insecure,
-        &mut otlp,
-    );
-    // Only `true` conflicts with a scheme: `false` asks for what it has.
-    if let Some(var) = insecure_var.filter(|_| insecure && !bare) {
+    let protocol = resolve_protocol(v, env, overrides.protocol, &mut otlp);
+    let (insecure, insecure_var) = resolve_insecure(v, env, overrides.tls.insecure, &mut otlp);
+    let (endpoint, bare) = resolve_endpoint(v, env, endpoint, protocol, insecure, &mut otlp);
+    // Only `true` conflicts with a scheme: `false` asks for what it has; a
+    // default endpoint is nobody's choice.
+    let defaulted = endpoint == v.default_endpoint(protocol);
+    if let Some(var) = insecure_var.filter(|_| insecure && !bare && !defaulted) {
         otlp.push(Warning::new(
             var,
             format!(
@@ -345,7 +505,7 @@ pub fn resolve(
             ),
         ));
     }
-    let tls = resolve_tls(env, &overrides.tls, &mut otlp);
+    let tls = resolve_tls(v, env, &overrides.tls, &mut otlp);
     if endpoint
         .get(..7)
         .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
@@ -365,43 +525,23 @@ pub fn resolve(
             ));
         }
     }
-    let headers = resolve_headers(env, overrides.headers.clone(), &mut otlp);
-    let timeout = resolve_timeout(env, overrides.timeout, &mut otlp);
-    let compression = resolve_compression(env, overrides.compression, &mut otlp);
+    let headers = resolve_headers(v, env, overrides.headers.clone(), &mut otlp);
+    let timeout = resolve_timeout(v, env, overrides.timeout, &mut otlp);
+    let compression = resolve_compression(v, env, overrides.compression, &mut otlp);
     if exporter == ExporterKind::Otlp {
-        w.append(&mut otlp);
+        for warning in otlp {
+            if !w.iter().any(|seen| seen.variable == warning.variable) {
+                w.push(warning);
+            }
+        }
     }
-
-    let sampler = resolve_sampler(env, overrides.sampler, w);
-    let propagators = resolve_propagators(env, overrides.propagators.as_deref(), w);
-    let batch = resolve_batch(env, &overrides.batch, w);
-
-    if disabled {
-        // A disabled SDK uses none of it: say nothing.
-        warnings.clear();
-    }
-    let config = Config {
-        disabled,
-        service_name,
-        resource_attributes,
+    SignalConfig {
         exporter,
         protocol,
         endpoint,
         headers,
         timeout,
         compression,
-        sampler,
-        batch,
         tls,
-        propagators,
-    };
-    (config, warnings)
+    }
 }
-
-/// [`resolve`] over the process environment ([`std::env::var_os`]).
-pub fn from_env(overrides: &Overrides) -> (Config, Vec<Warning>) {
-    resolve(&|name| std::env::var_os(name), overrides)
-}
-
-#[cfg(test)]
-mod tests;

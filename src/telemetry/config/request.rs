@@ -5,16 +5,17 @@ use std::time::Duration;
 
 use super::kv_list::parse_headers;
 use super::precedence::{first_valid, parse_millis, quote, show_millis, Env};
+use super::signal::SignalVars;
 use super::values::{Compression, Headers};
 use super::vars::{
     OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION_DEFAULT,
     OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT,
-    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, ZERO_TIMEOUT,
+    ZERO_TIMEOUT,
 };
 use super::Warning;
 
 pub(super) fn resolve_headers(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<Headers>,
     w: &mut Vec<Warning>,
@@ -25,7 +26,7 @@ pub(super) fn resolve_headers(
         env,
         code,
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_HEADERS, &parse),
+            (v.headers, &parse),
             (OTEL_EXPORTER_OTLP_HEADERS, &parse),
         ],
         Headers::default(),
@@ -40,6 +41,7 @@ pub(super) fn resolve_headers(
 }
 
 pub(super) fn resolve_timeout(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<Duration>,
     w: &mut Vec<Warning>,
@@ -49,7 +51,7 @@ pub(super) fn resolve_timeout(
         env,
         code,
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, &parse),
+            (v.timeout, &parse),
             (OTEL_EXPORTER_OTLP_TIMEOUT, &parse),
         ],
         OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT,
@@ -60,6 +62,7 @@ pub(super) fn resolve_timeout(
 }
 
 pub(super) fn resolve_compression(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<Compression>,
     w: &mut Vec<Warning>,
@@ -75,7 +78,7 @@ pub(super) fn resolve_compression(
         env,
         code,
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, &parse),
+            (v.compression, &parse),
             (OTEL_EXPORTER_OTLP_COMPRESSION, &parse),
         ],
         OTEL_EXPORTER_OTLP_COMPRESSION_DEFAULT,
@@ -88,6 +91,9 @@ pub(super) fn resolve_compression(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::config::signal::TRACES;
+    #[allow(unused_imports)]
+    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
 
     // --- headers --------------------------------------------------------------
@@ -127,7 +133,7 @@ mod tests {
         for &(pairs, code, want, warned) in cases {
             let mut w = Vec::new();
             let code = code.map(|c| c.iter().copied().collect::<Headers>());
-            let got = resolve_headers(&env_of(pairs), code, &mut w);
+            let got = resolve_headers(&TRACES, &env_of(pairs), code, &mut w);
             let want: Headers = want.iter().copied().collect();
             assert_eq!(got.pairs(), want.pairs(), "env {pairs:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}: {w:?}");
@@ -141,7 +147,7 @@ mod tests {
             (OTEL_EXPORTER_OTLP_HEADERS, "k=v"),
         ];
         let mut w = Vec::new();
-        resolve_headers(&env_of(&pairs), None, &mut w);
+        resolve_headers(&TRACES, &env_of(&pairs), None, &mut w);
         assert_eq!(
             w[0].to_string(),
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS: the value is invalid: member 3 has no `=`; \
@@ -181,7 +187,7 @@ mod tests {
         ];
         for &(pairs, code, want, warned, word) in cases {
             let mut w = Vec::new();
-            let got = resolve_timeout(&env_of(pairs), code.map(Duration::from_millis), &mut w);
+            let got = resolve_timeout(&TRACES, &env_of(pairs), code.map(Duration::from_millis), &mut w);
             assert_eq!(got, Duration::from_millis(want), "env {pairs:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}: {w:?}");
             if let Some(first) = w.first() {
@@ -209,7 +215,7 @@ mod tests {
         ];
         for &(pairs, code, want, warned) in cases {
             let mut w = Vec::new();
-            let got = resolve_compression(&env_of(pairs), code, &mut w);
+            let got = resolve_compression(&TRACES, &env_of(pairs), code, &mut w);
             assert_eq!(got, want, "env {pairs:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}: {w:?}");
         }

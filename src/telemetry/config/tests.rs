@@ -43,8 +43,13 @@ fn otlp_warnings_are_dropped_for_other_exporters() {
     );
     let mut with_console = pairs.to_vec();
     with_console.push((OTEL_TRACES_EXPORTER, "console"));
+    // Logs and metrics still use OTLP: the generic variables still matter.
     let (config, warnings) = run(&with_console, &Overrides::default());
     assert_eq!(config.exporter, ExporterKind::Console);
+    assert_eq!(vars(&warnings).len(), 3, "{warnings:?}");
+    with_console.push((OTEL_LOGS_EXPORTER, "none"));
+    with_console.push((OTEL_METRICS_EXPORTER, "console"));
+    let (_, warnings) = run(&with_console, &Overrides::default());
     assert_eq!(vars(&warnings), [OTEL_TRACES_SAMPLER]);
 }
 
@@ -132,6 +137,35 @@ fn defaults_with_an_empty_environment() {
         },
         tls: TlsSettings::default(),
         propagators: vec![Propagator::TraceContext, Propagator::Baggage],
+        logs: SignalConfig {
+            exporter: ExporterKind::Otlp,
+            protocol: Protocol::HttpProtobuf,
+            endpoint: "http://localhost:4318/v1/logs".into(),
+            headers: Headers::default(),
+            timeout: Duration::from_secs(10),
+            compression: Compression::None,
+            tls: TlsSettings::default(),
+        },
+        logs_batch: BatchConfig {
+            schedule_delay: Duration::from_secs(1),
+            export_timeout: Duration::from_secs(30),
+            max_queue_size: 2_048,
+            max_export_batch_size: 512,
+        },
+        metrics: SignalConfig {
+            exporter: ExporterKind::Otlp,
+            protocol: Protocol::HttpProtobuf,
+            endpoint: "http://localhost:4318/v1/metrics".into(),
+            headers: Headers::default(),
+            timeout: Duration::from_secs(10),
+            compression: Compression::None,
+            tls: TlsSettings::default(),
+        },
+        metric_reader: MetricReaderConfig {
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+            temporality: Temporality::Cumulative,
+        },
     };
     assert_eq!(config, want);
 }
@@ -172,6 +206,12 @@ fn code_overrides_win_everywhere() {
             ..TlsOverrides::default()
         },
         propagators: Some(vec![Propagator::Baggage]),
+        logs_exporter: Some(ExporterKind::None),
+        logs_endpoint: None,
+        logs_batch: BatchOverrides::default(),
+        metrics_exporter: Some(ExporterKind::Console),
+        metrics_endpoint: None,
+        metric_reader: MetricReaderOverrides::default(),
     };
     let (config, warnings) = run(&env, &overrides);
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -257,4 +297,111 @@ fn non_unicode_values_are_ignored_with_a_warning() {
     assert!(warnings.iter().all(|w| w.message().contains("Unicode")));
     let (defaults, _) = resolve(&|_| None, &Overrides::default());
     assert_eq!(config, defaults);
+}
+
+// --- logs and metrics -------------------------------------------------------
+
+#[test]
+fn each_signal_takes_its_own_variable_over_the_generic_one() {
+    let env = [
+        (OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4318/base/"),
+        (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "https://logs.example:443/in"),
+        (OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"),
+        (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, "http/protobuf"),
+        (OTEL_EXPORTER_OTLP_TIMEOUT, "1500"),
+        (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "700"),
+        (OTEL_EXPORTER_OTLP_HEADERS, "a=1"),
+        (OTEL_EXPORTER_OTLP_METRICS_HEADERS, "m=2"),
+        (OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, "gzip"),
+        (OTEL_LOGS_EXPORTER, "console"),
+        (OTEL_METRICS_EXPORTER, "otlp"),
+        (OTEL_BLRP_SCHEDULE_DELAY, "250"),
+        (OTEL_BLRP_MAX_QUEUE_SIZE, "64"),
+        (OTEL_METRIC_EXPORT_INTERVAL, "2000"),
+    ];
+    let (config, warnings) = run(&env, &Overrides::default());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // Traces: all generic; gRPC uses the base as-is.
+    assert_eq!(config.protocol, Protocol::Grpc);
+    assert_eq!(config.endpoint, "http://collector:4318/base/");
+    assert_eq!(config.timeout, Duration::from_millis(1500));
+    // Logs: its own endpoint and timeout, used as given.
+    assert_eq!(config.logs.exporter, ExporterKind::Console);
+    assert_eq!(config.logs.endpoint, "https://logs.example:443/in");
+    assert_eq!(config.logs.timeout, Duration::from_millis(700));
+    assert_eq!(config.logs.headers.pairs(), [("a".into(), "1".into())]);
+    assert_eq!(config.logs_batch.schedule_delay, Duration::from_millis(250));
+    assert_eq!(config.logs_batch.max_queue_size, 64);
+    assert_eq!(config.logs_batch.max_export_batch_size, 64);
+    // Metrics: HTTP, the base with its own path appended.
+    assert_eq!(config.metrics.protocol, Protocol::HttpProtobuf);
+    assert_eq!(config.metrics.endpoint, "http://collector:4318/base/v1/metrics");
+    assert_eq!(config.metrics.headers.pairs(), [("m".into(), "2".into())]);
+    assert_eq!(config.metrics.compression, Compression::Gzip);
+    assert_eq!(config.metric_reader.interval, Duration::from_secs(2));
+    assert_eq!(config.metric_reader.timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn a_bad_generic_variable_is_one_warning_for_all_signals() {
+    let (config, warnings) = run(
+        &[(OTEL_EXPORTER_OTLP_TIMEOUT, "soon"), (OTEL_EXPORTER_OTLP_ENDPOINT, "ftp://x")],
+        &Overrides::default(),
+    );
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TIMEOUT],
+        "{warnings:?}"
+    );
+    for s in Signal::ALL {
+        assert_eq!(config.signal(s).timeout, Duration::from_secs(10));
+    }
+    assert_eq!(config.logs.endpoint, "http://localhost:4318/v1/logs");
+    // A signal-specific variable is warned about on its own.
+    let (_, warnings) = run(
+        &[(OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "0"), (OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, "x")],
+        &Overrides::default(),
+    );
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_METRICS_TIMEOUT]
+    );
+}
+
+#[test]
+fn otlp_warnings_follow_the_signals_that_use_otlp() {
+    // Traces off, logs on: the generic variable is still warned about once.
+    let env = [
+        (OTEL_TRACES_EXPORTER, "none"),
+        (OTEL_METRICS_EXPORTER, "none"),
+        (OTEL_EXPORTER_OTLP_COMPRESSION, "brotli"),
+        (OTEL_EXPORTER_OTLP_METRICS_HEADERS, "broken"),
+    ];
+    let (_, warnings) = run(&env, &Overrides::default());
+    assert_eq!(vars(&warnings), [OTEL_EXPORTER_OTLP_COMPRESSION], "{warnings:?}");
+    // Every signal off: nothing about OTLP at all.
+    let env = [
+        (OTEL_TRACES_EXPORTER, "none"),
+        (OTEL_LOGS_EXPORTER, "none"),
+        (OTEL_METRICS_EXPORTER, "prometheus"),
+        (OTEL_EXPORTER_OTLP_COMPRESSION, "brotli"),
+    ];
+    let (config, warnings) = run(&env, &Overrides::default());
+    // An exporter buildtrace cannot build is the default, with a warning.
+    assert_eq!(vars(&warnings), [OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_COMPRESSION]);
+    assert_eq!(config.metrics.exporter, ExporterKind::Otlp);
+}
+
+#[test]
+fn a_disabled_sdk_says_nothing_about_any_signal() {
+    let env = [
+        (OTEL_SDK_DISABLED, "true"),
+        (OTEL_LOGS_EXPORTER, "bogus"),
+        (OTEL_BLRP_MAX_QUEUE_SIZE, "-1"),
+        (OTEL_METRIC_EXPORT_INTERVAL, "x"),
+        (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, "x"),
+    ];
+    let (config, warnings) = run(&env, &Overrides::default());
+    assert!(config.disabled);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }

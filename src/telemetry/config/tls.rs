@@ -8,12 +8,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::precedence::{first_valid, quote, Env, Source};
+use super::signal::SignalVars;
 use super::vars::{
     OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
     OTEL_EXPORTER_OTLP_CLIENT_KEY, OTEL_EXPORTER_OTLP_INSECURE,
-    OTEL_EXPORTER_OTLP_INSECURE_DEFAULT, OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
-    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
-    OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+    OTEL_EXPORTER_OTLP_INSECURE_DEFAULT,
 };
 use super::Warning;
 
@@ -105,25 +104,30 @@ fn resolve_file(
     path.map(|path| TlsFile { path, from })
 }
 
-pub(super) fn resolve_tls(env: Env<'_>, code: &TlsOverrides, w: &mut Vec<Warning>) -> TlsSettings {
+pub(super) fn resolve_tls(
+    v: &SignalVars,
+    env: Env<'_>,
+    code: &TlsOverrides,
+    w: &mut Vec<Warning>,
+) -> TlsSettings {
     let certificate = resolve_file(
         env,
         code.certificate.as_ref(),
-        OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+        v.certificate,
         OTEL_EXPORTER_OTLP_CERTIFICATE,
         w,
     );
     let mut client_certificate = resolve_file(
         env,
         code.client_certificate.as_ref(),
-        OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+        v.client_certificate,
         OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
         w,
     );
     let mut client_key = resolve_file(
         env,
         code.client_key.as_ref(),
-        OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+        v.client_key,
         OTEL_EXPORTER_OTLP_CLIENT_KEY,
         w,
     );
@@ -135,7 +139,7 @@ pub(super) fn resolve_tls(env: Env<'_>, code: &TlsOverrides, w: &mut Vec<Warning
                 format!(
                     "a client certificate without a client key ({} or {}) cannot be used; \
                      ignored, connecting without a client certificate",
-                    OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY
+                    v.client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY
                 ),
             ));
             client_certificate = None;
@@ -146,7 +150,7 @@ pub(super) fn resolve_tls(env: Env<'_>, code: &TlsOverrides, w: &mut Vec<Warning
                 format!(
                     "a client key without a client certificate ({} or {}) cannot be used; \
                      ignored, connecting without a client certificate",
-                    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+                    v.client_certificate,
                     OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
                 ),
             ));
@@ -164,6 +168,7 @@ pub(super) fn resolve_tls(env: Env<'_>, code: &TlsOverrides, w: &mut Vec<Warning
 /// Code, else the signal's variable, else the generic one, else `false`;
 /// `true` or `false`, any case.
 pub(super) fn resolve_insecure(
+    v: &SignalVars,
     env: Env<'_>,
     code: Option<bool>,
     w: &mut Vec<Warning>,
@@ -177,7 +182,7 @@ pub(super) fn resolve_insecure(
         env,
         code,
         &[
-            (OTEL_EXPORTER_OTLP_TRACES_INSECURE, &parse),
+            (v.insecure, &parse),
             (OTEL_EXPORTER_OTLP_INSECURE, &parse),
         ],
         OTEL_EXPORTER_OTLP_INSECURE_DEFAULT,
@@ -194,6 +199,10 @@ pub(super) fn resolve_insecure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::telemetry::config::signal::TRACES;
+    #[allow(unused_imports)]
+    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
     use crate::telemetry::config::{
         Overrides, Protocol, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,

@@ -1,7 +1,5 @@
 //! Endpoint URLs: the check an environment value must pass, the redaction
-//! of credentials for messages, and the traces path appended to a base URL.
-
-use super::vars::OTLP_HTTP_TRACES_PATH;
+//! of credentials for messages, and the signal's path appended to a base URL.
 
 /// Checks that `url` is an `http` or `https` URL with a host (and, if any, a
 /// numeric port). The reason never quotes the URL.
@@ -54,15 +52,15 @@ pub(super) fn check_url(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Appends the traces path to a base URL, before any query, with one `/`.
-pub(super) fn append_traces_path(base: &str) -> String {
+/// Appends a signal's path to a base URL, before any query, with one `/`.
+pub(super) fn append_path(base: &str, path: &str) -> String {
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     let split = base[after_scheme..]
         .find(['?', '#'])
         .map_or(base.len(), |i| after_scheme + i);
     let (head, tail) = base.split_at(split);
     format!(
-        "{}{OTLP_HTTP_TRACES_PATH}{tail}",
+        "{}{path}{tail}",
         head.trim_end_matches('/')
     )
 }

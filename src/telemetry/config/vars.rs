@@ -125,3 +125,85 @@ pub(super) const ZERO_TIMEOUT: &str =
 pub(super) const ZERO_DELAY: &str = "which would make the batch processor export continuously";
 pub(super) const ZERO_QUEUE: &str = "which would drop every span";
 pub(super) const ZERO_BATCH: &str = "which would never export a span";
+
+/// The logs exporter: `otlp`, `console` or `none`.
+pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
+/// The metrics exporter: `otlp`, `console` or `none`.
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// The OTLP transport protocol for logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
+/// The OTLP transport protocol for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+/// Full URL of the OTLP receiver for logs, used as-is.
+pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// Full URL of the OTLP receiver for metrics, used as-is.
+pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+/// Default logs endpoint over HTTP.
+pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT_HTTP_DEFAULT: &str = "http://localhost:4318/v1/logs";
+/// Default metrics endpoint over HTTP.
+pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT_HTTP_DEFAULT: &str =
+    "http://localhost:4318/v1/metrics";
+/// Path appended to [`OTEL_EXPORTER_OTLP_ENDPOINT`] for logs over HTTP.
+pub const OTLP_HTTP_LOGS_PATH: &str = "/v1/logs";
+/// Path appended to [`OTEL_EXPORTER_OTLP_ENDPOINT`] for metrics over HTTP.
+pub const OTLP_HTTP_METRICS_PATH: &str = "/v1/metrics";
+/// Request headers for logs; replaces [`OTEL_EXPORTER_OTLP_HEADERS`].
+pub const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+/// Request headers for metrics; replaces [`OTEL_EXPORTER_OTLP_HEADERS`].
+pub const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
+/// Time limit of one logs export request, in milliseconds.
+pub const OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
+/// Time limit of one metrics export request, in milliseconds.
+pub const OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT";
+/// Compression of logs export requests.
+pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
+/// Compression of metrics export requests.
+pub const OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION";
+/// [`OTEL_EXPORTER_OTLP_CERTIFICATE`] for logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CERTIFICATE`] for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] for logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_KEY`] for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`] for logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`] for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE";
+/// [`OTEL_EXPORTER_OTLP_INSECURE`] for logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_INSECURE: &str = "OTEL_EXPORTER_OTLP_LOGS_INSECURE";
+/// [`OTEL_EXPORTER_OTLP_INSECURE`] for metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_INSECURE: &str = "OTEL_EXPORTER_OTLP_METRICS_INSECURE";
+
+/// Delay between two exports of the batch log record processor, in milliseconds.
+pub const OTEL_BLRP_SCHEDULE_DELAY: &str = "OTEL_BLRP_SCHEDULE_DELAY";
+/// Default of [`OTEL_BLRP_SCHEDULE_DELAY`].
+pub const OTEL_BLRP_SCHEDULE_DELAY_DEFAULT: Duration = Duration::from_millis(1_000);
+/// Time limit of one log batch export, in milliseconds.
+pub const OTEL_BLRP_EXPORT_TIMEOUT: &str = "OTEL_BLRP_EXPORT_TIMEOUT";
+/// Default of [`OTEL_BLRP_EXPORT_TIMEOUT`].
+pub const OTEL_BLRP_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30_000);
+/// Capacity of the batch log record processor's queue, in records.
+pub const OTEL_BLRP_MAX_QUEUE_SIZE: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+/// Default of [`OTEL_BLRP_MAX_QUEUE_SIZE`].
+pub const OTEL_BLRP_MAX_QUEUE_SIZE_DEFAULT: usize = 2_048;
+/// Most log records in one batch export; at most the queue size.
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
+/// Default of [`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`].
+pub const OTEL_BLRP_MAX_EXPORT_BATCH_SIZE_DEFAULT: usize = 512;
+
+/// Time between two metric exports, in milliseconds.
+pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+/// Default of [`OTEL_METRIC_EXPORT_INTERVAL`].
+pub const OTEL_METRIC_EXPORT_INTERVAL_DEFAULT: Duration = Duration::from_millis(60_000);
+/// Time limit of one metric export, in milliseconds.
+pub const OTEL_METRIC_EXPORT_TIMEOUT: &str = "OTEL_METRIC_EXPORT_TIMEOUT";
+/// Default of [`OTEL_METRIC_EXPORT_TIMEOUT`].
+pub const OTEL_METRIC_EXPORT_TIMEOUT_DEFAULT: Duration = Duration::from_millis(30_000);
+/// Aggregation temporality the OTLP metrics exporter asks for:
+/// `cumulative`, `delta` or `lowmemory`.
+pub const OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
