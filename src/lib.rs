@@ -51,7 +51,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `otel` | yes | [`ProvenanceDetector`] (an OpenTelemetry `ResourceDetector`), the startup span, re-exports of the pinned OpenTelemetry and `tracing` crates |
-//! | `init` | yes | [`telemetry`]: [`init`], [`Builder`], [`Guard`] and the [configuration](telemetry::config); pick a transport below |
+//! | `init` | yes | [`telemetry`]: [`init`], [`Builder`], [`Guard`] and the [configuration](telemetry::config): traces, logs (`tracing` events through the OpenTelemetry appender) and metrics (the global meter provider), each with the same resource; pick a transport below |
 //! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init` |
 //! | `otlp-http` | yes | OTLP over HTTP/protobuf (hyper) for `init` |
 //! | `build` | no | [`build::capture`], for `build.rs` |

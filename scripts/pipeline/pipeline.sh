@@ -10,7 +10,7 @@
 #   start builds the binaries first if needed (setup.sh), waits until both
 #   answer, and is a no-op when already running; stop is safe to repeat.
 # Environment: PIPELINE_START_TIMEOUT (seconds, default 60);
-#   PIPELINE_FILE_EXPORT=1 also writes every span to STATE_DIR/otelcol-traces.jsonl;
+#   PIPELINE_FILE_EXPORT=1 also writes every span, log record and metric to STATE_DIR/otelcol-export.jsonl;
 #   PIPELINE_EXTRA_CONFIG=FILE[:FILE…] more Collector configs, merged after
 #   otel-collector.yaml (tests add TLS and authenticated receivers this way);
 #   PIPELINE_EXTRA_PORTS=N picks N more free ports, passed to the Collector as
@@ -151,7 +151,7 @@ launch() {
 		"OTELCOL_GRPC_ENDPOINT=127.0.0.1:$cg" "OTELCOL_HTTP_ENDPOINT=127.0.0.1:$ch" \
 		"OTELCOL_HEALTH_ENDPOINT=127.0.0.1:$hc" "OTELCOL_METRICS_PORT=$cm" \
 		"JAEGER_OTLP_GRPC_ENDPOINT=127.0.0.1:$jg" \
-		"OTELCOL_FILE_EXPORT_PATH=$dir/otelcol-traces.jsonl" \
+		"OTELCOL_FILE_EXPORT_PATH=$dir/otelcol-export.jsonl" \
 		"$OTELCOL_BIN" --config "$PIPELINE_REPO/otel-collector.yaml" "${extra[@]}" \
 		>"$dir/otelcol.log" 2>&1 </dev/null &
 	echo $! >"$dir/otelcol.pid"
@@ -172,7 +172,7 @@ launch() {
 		echo "JAEGER_OTLP_HTTP_ENDPOINT=127.0.0.1:$jh"
 		echo "OTELCOL_HEALTH_URL=http://127.0.0.1:$hc/"
 		echo "OTELCOL_METRICS_URL=http://127.0.0.1:$cm/metrics"
-		if [[ ${PIPELINE_FILE_EXPORT:-0} == 1 ]]; then printf 'PIPELINE_FILE_EXPORT_PATH=%q\n' "$dir/otelcol-traces.jsonl"; fi
+		if [[ ${PIPELINE_FILE_EXPORT:-0} == 1 ]]; then printf 'PIPELINE_FILE_EXPORT_PATH=%q\n' "$dir/otelcol-export.jsonl"; fi
 		for ((i = 1; i <= ${PIPELINE_EXTRA_PORTS:-0}; i++)); do
 			echo "PIPELINE_EXTRA_PORT_$i=${PORTS[7 + i]}"
 		done

@@ -271,7 +271,10 @@ impl State {
             return None;
         }
         Some(if self.warned.load(Ordering::Relaxed) {
-            format!("{lost} {} were not delivered to the OTLP collector", self.items())
+            format!(
+                "{lost} {} were not delivered to the OTLP collector",
+                self.items()
+            )
         } else {
             let error = self
                 .last_error
@@ -384,18 +387,17 @@ where
         if let Some(noted) = noted {
             noted.take();
         }
-        let (verdict, error) =
-            match tokio::time::timeout(timeout, attempt()).await {
-                Ok(Ok(())) => {
-                    state.delivered_batches.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
-                Ok(Err(e)) => classify(&e.to_string(), noted.and_then(LastFailure::take)),
-                Err(_) => (
-                    Verdict::Retry { after: None },
-                    format!("no answer within {} ms", timeout.as_millis()),
-                ),
-            };
+        let (verdict, error) = match tokio::time::timeout(timeout, attempt()).await {
+            Ok(Ok(())) => {
+                state.delivered_batches.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            Ok(Err(e)) => classify(&e.to_string(), noted.and_then(LastFailure::take)),
+            Err(_) => (
+                Verdict::Retry { after: None },
+                format!("no answer within {} ms", timeout.as_millis()),
+            ),
+        };
         state.note_failure(target, &error, &policy, verdict);
         // The server's Retry-After, if longer than our own backoff.
         let wait = match verdict {
@@ -567,7 +569,9 @@ impl<E: PushMetricExporter> PushMetricExporter for Resilient<E> {
                 s.spawn(|| self.runtime.block_on(delivery))
                     .join()
                     .unwrap_or_else(|_| {
-                        Err(OTelSdkError::InternalFailure("metrics export failed".into()))
+                        Err(OTelSdkError::InternalFailure(
+                            "metrics export failed".into(),
+                        ))
                     })
             })
         } else {

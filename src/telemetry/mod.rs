@@ -106,8 +106,9 @@ impl Builder {
         self
     }
 
-    /// The OTLP endpoint, over `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`. Used as
-    /// given (for HTTP, the full URL of the traces path).
+    /// The traces endpoint, over `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`. Used
+    /// as given (for HTTP, the full URL of the traces path); logs and metrics
+    /// keep their own (`OTEL_EXPORTER_OTLP_[LOGS_|METRICS_]ENDPOINT`).
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.overrides.endpoint = Some(endpoint.into());
         self
@@ -116,6 +117,20 @@ impl Builder {
     /// The OTLP protocol, over `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`.
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.overrides.protocol = Some(protocol);
+        self
+    }
+
+    /// Where one signal goes, over `OTEL_TRACES_EXPORTER`,
+    /// `OTEL_LOGS_EXPORTER` or `OTEL_METRICS_EXPORTER`: each signal can be
+    /// turned off alone with [`ExporterKind::None`].
+    ///
+    /// [`ExporterKind::None`]: config::ExporterKind::None
+    pub fn with_exporter(mut self, signal: config::Signal, kind: ExporterKind) -> Self {
+        match signal {
+            config::Signal::Traces => self.overrides.traces_exporter = Some(kind),
+            config::Signal::Logs => self.overrides.logs_exporter = Some(kind),
+            config::Signal::Metrics => self.overrides.metrics_exporter = Some(kind),
+        }
         self
     }
 
@@ -312,8 +327,11 @@ impl Builder {
             ..policy
         };
         let tls = tls::load(&config.tls).map_err(InitError::Tls)?;
-        let (exporter, noted) =
-            otlp::span_exporter(&config.signal(config::Signal::Traces), &tls, runtime.handle())?;
+        let (exporter, noted) = otlp::span_exporter(
+            &config.signal(config::Signal::Traces),
+            &tls,
+            runtime.handle(),
+        )?;
         let target = format!("{} ({})", config.redacted_endpoint(), config.protocol);
         let resilient = Resilient::new(
             exporter,
@@ -352,7 +370,10 @@ impl Builder {
                 ),
                 None => Box::new(tracing_subscriber::layer::Identity::new()),
             };
-        install_layer(spans.and_then(events).and_then(self.human_layer()), &self.filter);
+        install_layer(
+            spans.and_then(events).and_then(self.human_layer()),
+            &self.filter,
+        );
         // After the handover: the SDK logs this, and its logs stay out.
         let startup_tracer = match tracer {
             Some(provider) => {
@@ -361,7 +382,9 @@ impl Builder {
             }
             // Traces are off: the startup records still reach logs and
             // metrics, through a span nobody exports.
-            None => SdkTracerProvider::builder().build().tracer_with_scope(scope),
+            None => SdkTracerProvider::builder()
+                .build()
+                .tracer_with_scope(scope),
         };
         crate::startup::span::begin(&startup_tracer, self.end_at);
     }

@@ -52,7 +52,11 @@ pub(super) fn logger_provider(
             {
                 let tls = tls()?;
                 let (exporter, noted) = otlp::log_exporter(&config.logs, &tls, runtime.handle())?;
-                let target = format!("{} ({})", config.logs.redacted_endpoint(), config.logs.protocol);
+                let target = format!(
+                    "{} ({})",
+                    config.logs.redacted_endpoint(),
+                    config.logs.protocol
+                );
                 let policy = Policy {
                     attempt_timeout: config.logs.timeout.min(config.logs_batch.export_timeout),
                     ..policy
@@ -178,7 +182,8 @@ pub(super) fn startup_hooks(
                 }
                 logger.emit(record);
             },
-        ) as Box<dyn Fn(&crate::startup::Drained, &opentelemetry::trace::SpanContext) + Send>
+        )
+            as Box<dyn Fn(&crate::startup::Drained, &opentelemetry::trace::SpanContext) + Send>
     });
     let milestone = metrics.map(|provider| {
         let meter = provider.meter_with_scope(scope());

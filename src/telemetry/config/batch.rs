@@ -54,7 +54,8 @@ pub(super) fn resolve_batch(
     w: &mut Vec<Warning>,
 ) -> BatchConfig {
     let schedule_delay = resolve_millis(v.schedule_delay, ZERO_DELAY, env, code.schedule_delay, w);
-    let export_timeout = resolve_millis(v.export_timeout, ZERO_TIMEOUT, env, code.export_timeout, w);
+    let export_timeout =
+        resolve_millis(v.export_timeout, ZERO_TIMEOUT, env, code.export_timeout, w);
     let (max_queue_size, queue_source) = resolve_count(
         v.max_queue_size,
         (v.items, QUEUE_LIMIT, ZERO_QUEUE),
@@ -95,8 +96,8 @@ pub(super) fn resolve_batch(
 mod tests {
     use super::*;
     use crate::telemetry::config::signal::BSP;
-    use crate::telemetry::config::vars::*;
     use crate::telemetry::config::test_support::*;
+    use crate::telemetry::config::vars::*;
 
     // --- batch span processor -------------------------------------------------
 
@@ -187,7 +188,8 @@ mod tests {
     #[test]
     fn batch_clamp_warning_names_both_sources() {
         let mut w = Vec::new();
-        resolve_batch(&BSP, 
+        resolve_batch(
+            &BSP,
             &env_of(&[(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "4096")]),
             &BatchOverrides::default(),
             &mut w,

@@ -84,9 +84,9 @@ pub(super) fn resolve_endpoint(
 mod tests {
     use super::*;
     use crate::telemetry::config::signal::TRACES;
+    use crate::telemetry::config::test_support::*;
     #[allow(unused_imports)]
     use crate::telemetry::config::vars::*;
-    use crate::telemetry::config::test_support::*;
 
     // --- endpoint -------------------------------------------------------------
 
@@ -268,8 +268,14 @@ mod tests {
             ),
         ];
         let mut w = Vec::new();
-        let (got, _) =
-            resolve_endpoint(&TRACES, &env_of(&pairs), None, Protocol::HttpProtobuf, false, &mut w);
+        let (got, _) = resolve_endpoint(
+            &TRACES,
+            &env_of(&pairs),
+            None,
+            Protocol::HttpProtobuf,
+            false,
+            &mut w,
+        );
         assert_eq!(got, "https://user:pw@g:4318/v1/traces?token=t");
         let line = w[0].to_string();
         assert!(

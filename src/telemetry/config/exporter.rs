@@ -2,11 +2,10 @@
 //! protocol.
 
 use super::precedence::{first_valid, quote, read, Env, Raw};
-use super::values::{ExporterKind, Protocol};
 use super::signal::SignalVars;
+use super::values::{ExporterKind, Protocol};
 use super::vars::{
-    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT,
-    OTEL_TRACES_EXPORTER_DEFAULT,
+    OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT, OTEL_TRACES_EXPORTER_DEFAULT,
 };
 use super::Warning;
 
@@ -97,10 +96,7 @@ pub(super) fn resolve_protocol(
     first_valid(
         env,
         code,
-        &[
-            (v.protocol, &parse),
-            (OTEL_EXPORTER_OTLP_PROTOCOL, &parse),
-        ],
+        &[(v.protocol, &parse), (OTEL_EXPORTER_OTLP_PROTOCOL, &parse)],
         OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT,
         |p| p.to_string(),
         w,
@@ -112,9 +108,9 @@ pub(super) fn resolve_protocol(
 mod tests {
     use super::*;
     use crate::telemetry::config::signal::TRACES;
+    use crate::telemetry::config::test_support::*;
     #[allow(unused_imports)]
     use crate::telemetry::config::vars::*;
-    use crate::telemetry::config::test_support::*;
 
     // --- OTEL_TRACES_EXPORTER ------------------------------------------------
 

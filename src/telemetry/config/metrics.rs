@@ -163,18 +163,31 @@ mod tests {
         // (env, (interval ms, timeout ms, temporality), warned variables)
         let cases: &[(Pairs, (u64, u64, Temporality), Warned)] = &[
             (&[], (60_000, 30_000, Cumulative), &[]),
-            (&[(I, "1000"), (T, "500"), (P, "DELTA")], (1_000, 500, Delta), &[]),
+            (
+                &[(I, "1000"), (T, "500"), (P, "DELTA")],
+                (1_000, 500, Delta),
+                &[],
+            ),
             (&[(P, " lowmemory ")], (60_000, 30_000, LowMemory), &[]),
             (&[(I, "0")], (60_000, 30_000, Cumulative), &[I]),
-            (&[(I, "soon"), (T, "-5")], (60_000, 30_000, Cumulative), &[I, T]),
+            (
+                &[(I, "soon"), (T, "-5")],
+                (60_000, 30_000, Cumulative),
+                &[I, T],
+            ),
             // The default timeout follows a shorter interval silently.
             (&[(I, "1000")], (1_000, 1_000, Cumulative), &[]),
-            (&[(I, "1000"), (T, "2000")], (1_000, 1_000, Cumulative), &[T]),
+            (
+                &[(I, "1000"), (T, "2000")],
+                (1_000, 1_000, Cumulative),
+                &[T],
+            ),
             (&[(P, "deltas")], (60_000, 30_000, Cumulative), &[P]),
         ];
         for &(pairs, (interval, timeout, temporality), warned) in cases {
             let mut w = Vec::new();
-            let got = resolve_metric_reader(&env_of(pairs), &MetricReaderOverrides::default(), &mut w);
+            let got =
+                resolve_metric_reader(&env_of(pairs), &MetricReaderOverrides::default(), &mut w);
             assert_eq!(
                 got,
                 MetricReaderConfig {

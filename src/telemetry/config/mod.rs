@@ -4,7 +4,8 @@
 //! program itself, a *signal-specific* environment variable
 //! (`OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`), the *generic* one
 //! (`OTEL_EXPORTER_OTLP_TIMEOUT`), and the specification's default. This
-//! module turns all of them into one [`Config`] for traces, following the
+//! module turns all of them into one [`Config`] for traces, logs and metrics
+//! (one table of variables per [`Signal`], one resolver per setting), following the
 //! [environment variable specification] and the [OTLP exporter
 //! specification], including the parts opentelemetry-rust does not implement
 //! (`OTEL_SDK_DISABLED`, percent-decoded `OTEL_RESOURCE_ATTRIBUTES` discarded
@@ -66,6 +67,15 @@
 //! | `OTEL_BSP_EXPORT_TIMEOUT` | `30000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE` | `2048` | 1 to [`OTEL_BSP_MAX_QUEUE_SIZE_LIMIT`] spans | warning; default |
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | `512` | 1 to 2³¹−1 spans, at most the queue size | warning; default. Larger than the queue size: warning; the queue size (the default 512 follows a smaller queue silently) |
+//! | `OTEL_LOGS_EXPORTER`, `OTEL_METRICS_EXPORTER` | `otlp` | as `OTEL_TRACES_EXPORTER`: `otlp`, `console`, `none` (`prometheus` is not built in) | warning; `otlp` |
+//! | `OTEL_EXPORTER_OTLP_LOGS_*`, `OTEL_EXPORTER_OTLP_METRICS_*` (`PROTOCOL`, `ENDPOINT`, `HEADERS`, `TIMEOUT`, `COMPRESSION`, `CERTIFICATE`, `CLIENT_CERTIFICATE`, `CLIENT_KEY`, `INSECURE`) | the generic variable's, as for traces | as the `TRACES` variables; over HTTP the generic endpoint gets `/v1/logs` or `/v1/metrics` appended | as for traces. A generic variable that every signal reads is warned about once |
+//! | `OTEL_BLRP_SCHEDULE_DELAY` | `1000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
+//! | `OTEL_BLRP_EXPORT_TIMEOUT` | `30000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
+//! | `OTEL_BLRP_MAX_QUEUE_SIZE` | `2048` | 1 to [`OTEL_BSP_MAX_QUEUE_SIZE_LIMIT`] log records | warning; default |
+//! | `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | `512` | 1 to 2³¹−1 log records, at most the queue size | as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | `60000` | whole milliseconds, 1 to 2³¹−1 | warning; default |
+//! | `OTEL_METRIC_EXPORT_TIMEOUT` | `30000` | whole milliseconds, 1 to 2³¹−1, at most the interval | warning; default. Longer than the interval: warning; the interval (the default follows a shorter interval silently) |
+//! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `cumulative`, `delta`, `lowmemory` (any case) | warning; `cumulative` |
 //!
 //! Enumerated values are matched case-insensitively, and whitespace around
 //! enumerated, numeric and URL values is ignored. A variable whose value is not
@@ -116,8 +126,8 @@ mod vars;
 
 pub use kv_list::{parse_resource_attributes, KeyValueListError, MemberPart};
 pub use metrics::{MetricReaderConfig, MetricReaderOverrides, Temporality};
-pub use signal::Signal;
 pub use propagators::Propagator;
+pub use signal::Signal;
 pub use tls::{TlsFile, TlsOverrides, TlsSettings};
 pub use values::{BatchConfig, Compression, ExporterKind, Headers, Protocol, SamplerConfig};
 pub use vars::*;
@@ -125,12 +135,12 @@ pub use vars::*;
 use batch::resolve_batch;
 use endpoint::resolve_endpoint;
 use exporter::{resolve_exporter, resolve_protocol};
+use metrics::resolve_metric_reader;
 use propagators::resolve_propagators;
 use request::{resolve_compression, resolve_headers, resolve_timeout};
 use resource::{
     resolve_disabled, resolve_resource_attributes, resolve_service_name, take_service_name,
 };
-use metrics::resolve_metric_reader;
 use sampler::resolve_sampler;
 use signal::SignalVars;
 use tls::{resolve_insecure, resolve_tls};

@@ -25,10 +25,7 @@ pub(super) fn resolve_headers(
     first_valid(
         env,
         code,
-        &[
-            (v.headers, &parse),
-            (OTEL_EXPORTER_OTLP_HEADERS, &parse),
-        ],
+        &[(v.headers, &parse), (OTEL_EXPORTER_OTLP_HEADERS, &parse)],
         Headers::default(),
         |h| match h.len() {
             0 => "no headers".to_owned(),
@@ -50,10 +47,7 @@ pub(super) fn resolve_timeout(
     first_valid(
         env,
         code,
-        &[
-            (v.timeout, &parse),
-            (OTEL_EXPORTER_OTLP_TIMEOUT, &parse),
-        ],
+        &[(v.timeout, &parse), (OTEL_EXPORTER_OTLP_TIMEOUT, &parse)],
         OTEL_EXPORTER_OTLP_TIMEOUT_DEFAULT,
         show_millis,
         w,
@@ -92,9 +86,9 @@ pub(super) fn resolve_compression(
 mod tests {
     use super::*;
     use crate::telemetry::config::signal::TRACES;
+    use crate::telemetry::config::test_support::*;
     #[allow(unused_imports)]
     use crate::telemetry::config::vars::*;
-    use crate::telemetry::config::test_support::*;
 
     // --- headers --------------------------------------------------------------
 
@@ -187,7 +181,12 @@ mod tests {
         ];
         for &(pairs, code, want, warned, word) in cases {
             let mut w = Vec::new();
-            let got = resolve_timeout(&TRACES, &env_of(pairs), code.map(Duration::from_millis), &mut w);
+            let got = resolve_timeout(
+                &TRACES,
+                &env_of(pairs),
+                code.map(Duration::from_millis),
+                &mut w,
+            );
             assert_eq!(got, Duration::from_millis(want), "env {pairs:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}: {w:?}");
             if let Some(first) = w.first() {

@@ -305,7 +305,10 @@ fn non_unicode_values_are_ignored_with_a_warning() {
 fn each_signal_takes_its_own_variable_over_the_generic_one() {
     let env = [
         (OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4318/base/"),
-        (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "https://logs.example:443/in"),
+        (
+            OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+            "https://logs.example:443/in",
+        ),
         (OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"),
         (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, "http/protobuf"),
         (OTEL_EXPORTER_OTLP_TIMEOUT, "1500"),
@@ -335,7 +338,10 @@ fn each_signal_takes_its_own_variable_over_the_generic_one() {
     assert_eq!(config.logs_batch.max_export_batch_size, 64);
     // Metrics: HTTP, the base with its own path appended.
     assert_eq!(config.metrics.protocol, Protocol::HttpProtobuf);
-    assert_eq!(config.metrics.endpoint, "http://collector:4318/base/v1/metrics");
+    assert_eq!(
+        config.metrics.endpoint,
+        "http://collector:4318/base/v1/metrics"
+    );
     assert_eq!(config.metrics.headers.pairs(), [("m".into(), "2".into())]);
     assert_eq!(config.metrics.compression, Compression::Gzip);
     assert_eq!(config.metric_reader.interval, Duration::from_secs(2));
@@ -345,7 +351,10 @@ fn each_signal_takes_its_own_variable_over_the_generic_one() {
 #[test]
 fn a_bad_generic_variable_is_one_warning_for_all_signals() {
     let (config, warnings) = run(
-        &[(OTEL_EXPORTER_OTLP_TIMEOUT, "soon"), (OTEL_EXPORTER_OTLP_ENDPOINT, "ftp://x")],
+        &[
+            (OTEL_EXPORTER_OTLP_TIMEOUT, "soon"),
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "ftp://x"),
+        ],
         &Overrides::default(),
     );
     assert_eq!(
@@ -359,12 +368,18 @@ fn a_bad_generic_variable_is_one_warning_for_all_signals() {
     assert_eq!(config.logs.endpoint, "http://localhost:4318/v1/logs");
     // A signal-specific variable is warned about on its own.
     let (_, warnings) = run(
-        &[(OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "0"), (OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, "x")],
+        &[
+            (OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "0"),
+            (OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, "x"),
+        ],
         &Overrides::default(),
     );
     assert_eq!(
         vars(&warnings),
-        [OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_METRICS_TIMEOUT]
+        [
+            OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+            OTEL_EXPORTER_OTLP_METRICS_TIMEOUT
+        ]
     );
 }
 
@@ -378,7 +393,11 @@ fn otlp_warnings_follow_the_signals_that_use_otlp() {
         (OTEL_EXPORTER_OTLP_METRICS_HEADERS, "broken"),
     ];
     let (_, warnings) = run(&env, &Overrides::default());
-    assert_eq!(vars(&warnings), [OTEL_EXPORTER_OTLP_COMPRESSION], "{warnings:?}");
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_EXPORTER_OTLP_COMPRESSION],
+        "{warnings:?}"
+    );
     // Every signal off: nothing about OTLP at all.
     let env = [
         (OTEL_TRACES_EXPORTER, "none"),
@@ -388,7 +407,10 @@ fn otlp_warnings_follow_the_signals_that_use_otlp() {
     ];
     let (config, warnings) = run(&env, &Overrides::default());
     // An exporter buildtrace cannot build is the default, with a warning.
-    assert_eq!(vars(&warnings), [OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_COMPRESSION]);
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_COMPRESSION]
+    );
     assert_eq!(config.metrics.exporter, ExporterKind::Otlp);
 }
 

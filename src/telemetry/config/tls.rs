@@ -150,8 +150,7 @@ pub(super) fn resolve_tls(
                 format!(
                     "a client key without a client certificate ({} or {}) cannot be used; \
                      ignored, connecting without a client certificate",
-                    v.client_certificate,
-                    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
+                    v.client_certificate, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
                 ),
             ));
             client_key = None;
@@ -181,10 +180,7 @@ pub(super) fn resolve_insecure(
     let (insecure, source) = first_valid(
         env,
         code,
-        &[
-            (v.insecure, &parse),
-            (OTEL_EXPORTER_OTLP_INSECURE, &parse),
-        ],
+        &[(v.insecure, &parse), (OTEL_EXPORTER_OTLP_INSECURE, &parse)],
         OTEL_EXPORTER_OTLP_INSECURE_DEFAULT,
         |b| b.to_string(),
         w,
@@ -201,9 +197,9 @@ mod tests {
     use super::*;
     #[allow(unused_imports)]
     use crate::telemetry::config::signal::TRACES;
+    use crate::telemetry::config::test_support::*;
     #[allow(unused_imports)]
     use crate::telemetry::config::vars::*;
-    use crate::telemetry::config::test_support::*;
     use crate::telemetry::config::{
         Overrides, Protocol, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     };

@@ -59,10 +59,7 @@ pub(super) fn append_path(base: &str, path: &str) -> String {
         .find(['?', '#'])
         .map_or(base.len(), |i| after_scheme + i);
     let (head, tail) = base.split_at(split);
-    format!(
-        "{}{path}{tail}",
-        head.trim_end_matches('/')
-    )
+    format!("{}{path}{tail}", head.trim_end_matches('/'))
 }
 
 /// An endpoint as shown to people: without user information and query,

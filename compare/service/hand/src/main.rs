@@ -5,12 +5,21 @@
 //! the `tracing_opentelemetry` layer. The version facts come from vergen
 //! (`build.rs`), under semantic-convention names where one exists.
 //!
+//! With `HAND_SIGNALS=all`, logs (the opentelemetry-appender-tracing layer
+//! over an OTLP log exporter) and metrics (an OTLP metric exporter, a
+//! periodic reader, the global meter provider) are wired the same way, as
+//! the opentelemetry-rust examples do: the signals buildtrace sets up by
+//! default.
+//!
 //! Startup events are `tracing::info!` calls made before the subscriber
 //! exists: `tracing` drops them.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::SpanExporter;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_otlp::{LogExporter, MetricExporter, SpanExporter};
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use std::time::Instant;
@@ -44,27 +53,66 @@ fn resource() -> Resource {
         .build()
 }
 
-fn init_traces() -> SdkTracerProvider {
+/// The providers, for shutdown.
+struct Providers {
+    traces: SdkTracerProvider,
+    logs: Option<SdkLoggerProvider>,
+    metrics: Option<SdkMeterProvider>,
+}
+
+/// The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself, but an https://
+/// endpoint gets no trust anchors unless the application adds them.
+fn tls<B: opentelemetry_otlp::WithTonicConfig>(builder: B) -> B {
     use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-    use opentelemetry_otlp::WithTonicConfig as _;
-    // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself, but an https://
-    // endpoint gets no trust anchors unless the application adds them.
     let https = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|e| e.starts_with("https://"));
-    let mut builder = SpanExporter::builder().with_tonic();
     if https {
-        builder = builder.with_tls_config(ClientTlsConfig::new().with_native_roots());
+        builder.with_tls_config(ClientTlsConfig::new().with_native_roots())
+    } else {
+        builder
     }
-    let exporter = builder.build().expect("Failed to create span exporter");
-    let provider = SdkTracerProvider::builder()
-        .with_resource(resource())
+}
+
+fn init_telemetry() -> Providers {
+    let all = std::env::var("HAND_SIGNALS").is_ok_and(|s| s == "all");
+    let resource = resource();
+    let exporter = tls(SpanExporter::builder().with_tonic())
+        .build()
+        .expect("Failed to create span exporter");
+    let traces = SdkTracerProvider::builder()
+        .with_resource(resource.clone())
         .with_batch_exporter(exporter)
         .build();
-    opentelemetry::global::set_tracer_provider(provider.clone());
-    let tracer = provider.tracer(env!("CARGO_PKG_NAME"));
+    opentelemetry::global::set_tracer_provider(traces.clone());
+    let tracer = traces.tracer(env!("CARGO_PKG_NAME"));
+    let (logs, metrics) = if all {
+        let exporter = tls(LogExporter::builder().with_tonic())
+            .build()
+            .expect("Failed to create log exporter");
+        let logs = SdkLoggerProvider::builder()
+            .with_resource(resource.clone())
+            .with_batch_exporter(exporter)
+            .build();
+        let exporter = tls(MetricExporter::builder().with_tonic())
+            .build()
+            .expect("Failed to create metric exporter");
+        let metrics = SdkMeterProvider::builder()
+            .with_resource(resource)
+            .with_periodic_exporter(exporter)
+            .build();
+        opentelemetry::global::set_meter_provider(metrics.clone());
+        (Some(logs), Some(metrics))
+    } else {
+        (None, None)
+    };
     tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(logs.as_ref().map(OpenTelemetryTracingBridge::new))
         .init();
-    provider
+    Providers {
+        traces,
+        logs,
+        metrics,
+    }
 }
 
 #[tokio::main]
@@ -76,7 +124,7 @@ async fn main() {
     service::report_startup(service::startup_events(record));
 
     let started = Instant::now();
-    let provider = init_traces();
+    let providers = init_telemetry();
     service::report_ready(started.elapsed());
 
     let started = Instant::now();
@@ -84,8 +132,14 @@ async fn main() {
     service::report_served(ok, started.elapsed());
 
     let started = Instant::now();
-    if let Err(e) = provider.shutdown() {
+    if let Err(e) = providers.traces.shutdown() {
         eprintln!("provider.shutdown() failed: {e}");
+    }
+    if let Some(Err(e)) = providers.logs.map(|p| p.shutdown()) {
+        eprintln!("logger provider shutdown failed: {e}");
+    }
+    if let Some(Err(e)) = providers.metrics.map(|p| p.shutdown()) {
+        eprintln!("meter provider shutdown failed: {e}");
     }
     service::report_shutdown(started.elapsed());
 }
