@@ -363,6 +363,9 @@ fn collector_answering_503_forever_every_context_and_retries_never_multiply() {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
             ("OTEL_BSP_SCHEDULE_DELAY", "50".to_owned()),
+            // Spans only: each signal makes its own requests.
+            ("OTEL_LOGS_EXPORTER", "none".to_owned()),
+            ("OTEL_METRICS_EXPORTER", "none".to_owned()),
         ],
     );
     let n = requests.load(Ordering::SeqCst);

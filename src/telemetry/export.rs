@@ -210,7 +210,8 @@ pub(crate) struct State {
     stopping: AtomicBool,
     deadline: Mutex<Option<Instant>>,
     wake: tokio::sync::Notify,
-    warned: AtomicBool,
+    /// Shared by the signals of one init: one warning for one collector.
+    warned: Arc<AtomicBool>,
     /// An attempt failed during shutdown: later batches are not tried.
     gave_up: AtomicBool,
     last_error: Mutex<Option<String>>,
@@ -230,8 +231,11 @@ pub(crate) struct State {
 
 impl State {
     /// The state of one signal's export, whose items messages call `items`.
-    pub(crate) fn for_items(items: &'static str) -> State {
-        let state = State::default();
+    pub(crate) fn for_items(items: &'static str, warned: Arc<AtomicBool>) -> State {
+        let state = State {
+            warned,
+            ..State::default()
+        };
         let _ = state.items.set(items);
         state
     }
@@ -264,28 +268,32 @@ impl State {
         self.lost_spans.load(Ordering::Relaxed) + self.in_flight_spans.load(Ordering::Relaxed)
     }
 
-    /// The one line to print at shutdown, if spans were lost.
-    pub(crate) fn shutdown_report(&self) -> Option<String> {
-        let lost = self.lost();
-        if lost == 0 {
-            return None;
-        }
-        Some(if self.warned.load(Ordering::Relaxed) {
-            format!(
-                "{lost} {} were not delivered to the OTLP collector",
-                self.items()
-            )
+    /// The one line to print at shutdown about what the `states` (one per
+    /// signal, sharing their warning) could not deliver, if anything.
+    pub(crate) fn shutdown_report(states: &[&State]) -> Option<String> {
+        let lost: Vec<String> = states
+            .iter()
+            .filter(|s| s.lost() > 0)
+            .map(|s| format!("{} {}", s.lost(), s.items()))
+            .collect();
+        let what = match lost.as_slice() {
+            [] => return None,
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        let first = states.iter().find(|s| s.lost() > 0)?;
+        Some(if first.warned.load(Ordering::Relaxed) {
+            format!("{what} were not delivered to the OTLP collector")
         } else {
-            let error = self
+            let error = first
                 .last_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
                 .unwrap_or_else(|| {
-                    format!("{}: no answer before the shutdown deadline", self.target())
+                    format!("{}: no answer before the shutdown deadline", first.target())
                 });
-            let items = self.items();
-            format!("cannot deliver {items} to the OTLP collector at {error}; {lost} {items} were not delivered")
+            format!("cannot deliver to the OTLP collector at {error}; {what} were not delivered")
         })
     }
 

@@ -239,9 +239,11 @@ impl Builder {
             let tls = config.signal(s).tls;
             move || tls::load(&tls).map_err(InitError::Tls)
         };
-        let state = Arc::new(State::for_items(config::Signal::Traces.items()));
-        let logs_state = Arc::new(State::for_items(config::Signal::Logs.items()));
-        let metrics_state = Arc::new(State::for_items(config::Signal::Metrics.items()));
+        let warned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let state_of = |s: config::Signal| Arc::new(State::for_items(s.items(), warned.clone()));
+        let state = state_of(config::Signal::Traces);
+        let logs_state = state_of(config::Signal::Logs);
+        let metrics_state = state_of(config::Signal::Metrics);
         let tracer_provider = if none(config::Signal::Traces) {
             None
         } else {
@@ -613,10 +615,9 @@ impl Guard {
             std::thread::sleep(Duration::from_millis(1));
         }
         runtime.shutdown(left().max(Duration::from_millis(10)));
-        for state in states {
-            if let Some(report) = state.shutdown_report() {
-                diagnostics::warn(&report);
-            }
+        let states: Vec<&State> = states.map(|s| &**s).collect();
+        if let Some(report) = State::shutdown_report(&states) {
+            diagnostics::warn(&report);
         }
     }
 }

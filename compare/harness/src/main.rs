@@ -168,6 +168,9 @@ pub struct Machine {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
+    /// `compare:` values per run of the signal configurations.
+    #[serde(default)]
+    pub signals: BTreeMap<String, Vec<BTreeMap<String, f64>>>,
     pub smoke: bool,
     pub command: String,
     pub started_utc: String,
@@ -520,6 +523,10 @@ fn compare(opts: &Opts) -> Result<Vec<String>, String> {
             }
         }
     }
+    let signals = match &jaeger {
+        Some((_, endpoint)) => signal_runs(opts, endpoint, nonce, &logs)?,
+        None => BTreeMap::new(),
+    };
     load.push(("end".into(), load_average()));
 
     // Correctness: the resource of each build's first run with a request
@@ -585,6 +592,7 @@ fn compare(opts: &Opts) -> Result<Vec<String>, String> {
         tracked,
         builds: build_results,
         event_bench,
+        signals,
         runs: records,
         correctness,
         emitted,
@@ -694,6 +702,58 @@ fn run_one(
         first_span_ms,
         stored,
     })
+}
+
+/// The cost of the signals: buildtrace and the hand-wired service, each with
+/// traces only and with traces, logs and metrics, against the collector
+/// that is up; in rounds that each start with the next configuration. The
+/// `compare:` values of each run, by configuration.
+fn signal_runs(
+    opts: &Opts,
+    endpoint: &str,
+    nonce: u128,
+    logs: &Path,
+) -> Result<BTreeMap<String, Vec<BTreeMap<String, f64>>>, String> {
+    const CONFIGS: [(&str, &str, &[(&str, &str)]); 4] = [
+        (
+            "buildtrace, traces only",
+            "buildtrace",
+            &[("OTEL_LOGS_EXPORTER", "none"), ("OTEL_METRICS_EXPORTER", "none")],
+        ),
+        ("buildtrace, traces + logs + metrics", "buildtrace", &[]),
+        ("hand-wired, traces only", "hand", &[("HAND_SIGNALS", "traces")]),
+        ("hand-wired, traces + logs + metrics", "hand", &[("HAND_SIGNALS", "all")]),
+    ];
+    let mut out: BTreeMap<String, Vec<BTreeMap<String, f64>>> = BTreeMap::new();
+    eprintln!(
+        "== signals: {} rounds of traces only / all three, buildtrace and hand-wired",
+        opts.runs
+    );
+    for round in 0..opts.runs {
+        for k in 0..CONFIGS.len() {
+            let (label, key, extra) = CONFIGS[(round + k) % CONFIGS.len()];
+            let Some(app) = opts.apps.iter().find(|a| a.key == key) else {
+                continue;
+            };
+            let mut env = vec![
+                ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint.to_string()),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL".to_string(), "grpc".to_string()),
+                (
+                    "OTEL_SERVICE_NAME".to_string(),
+                    format!("cmp-signals-{key}-{k}-{round}-{nonce}"),
+                ),
+            ];
+            env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let name = format!("signals-{key}-{}-{round}", label.len());
+            let exit = run::run(&app.binary(&opts.root), &env, opts.timeout, logs, &name, |_| {})?;
+            if exit.status == "ok" {
+                out.entry(label.to_string()).or_default().push(exit.values);
+            } else {
+                eprintln!("  {label} round {round}: {} ({})", exit.status, exit.stderr_tail);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A pseudo-random number (splitmix64 of the clock and a counter).

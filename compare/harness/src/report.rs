@@ -218,6 +218,54 @@ pub fn markdown(r: &Results) -> String {
         }
     }
 
+    // Signals.
+    if !r.signals.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Signals: traces only against traces + logs + metrics (collector up)\n"
+        );
+        let _ = writeln!(
+            s,
+            "The same builds, {} rounds; the process's own init call, launch → ready and peak RSS \
+             (`VmHWM`). Ratios against the hand-wired service with the same signals.\n",
+            r.runs_per_condition
+        );
+        let _ = writeln!(
+            s,
+            "| configuration | init call, ms | launch → ready, ms | peak RSS, MiB |\n|---|---:|---:|---:|"
+        );
+        let values = |label: &str, key: &str| -> Vec<f64> {
+            r.signals
+                .get(label)
+                .map(|runs| runs.iter().filter_map(|v| v.get(key).copied()).collect())
+                .unwrap_or_default()
+        };
+        for label in [
+            "buildtrace, traces only",
+            "buildtrace, traces + logs + metrics",
+            "hand-wired, traces only",
+            "hand-wired, traces + logs + metrics",
+        ] {
+            let against = label.replace("buildtrace", "hand-wired");
+            let cell = |key: &str, scale: f64| {
+                let mine: Vec<f64> = values(label, key).iter().map(|v| v / scale).collect();
+                let theirs: Vec<f64> = values(&against, key).iter().map(|v| v / scale).collect();
+                let text = median_range(&mine);
+                match (label.starts_with("buildtrace"), median(&mine), median(&theirs)) {
+                    (true, Some(a), Some(b)) if b > 0.0 => format!("{text} ({:.2}×)", a / b),
+                    _ => text,
+                }
+            };
+            let _ = writeln!(
+                s,
+                "| {label} | {} | {} | {} |",
+                cell("init_ms", 1.0),
+                cell("ready_ms", 1.0),
+                cell("peak_rss_kib", 1024.0)
+            );
+        }
+    }
+
     // Shutdown.
     let _ = writeln!(s, "\n## Guard / provider shutdown\n");
     let _ = writeln!(

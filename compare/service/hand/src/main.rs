@@ -5,7 +5,7 @@
 //! the `tracing_opentelemetry` layer. The version facts come from vergen
 //! (`build.rs`), under semantic-convention names where one exists.
 //!
-//! With `HAND_SIGNALS=all`, logs (the opentelemetry-appender-tracing layer
+//! Unless `HAND_SIGNALS=traces`, logs (the opentelemetry-appender-tracing layer
 //! over an OTLP log exporter) and metrics (an OTLP metric exporter, a
 //! periodic reader, the global meter provider) are wired the same way, as
 //! the opentelemetry-rust examples do: the signals buildtrace sets up by
@@ -73,7 +73,7 @@ fn tls<B: opentelemetry_otlp::WithTonicConfig>(builder: B) -> B {
 }
 
 fn init_telemetry() -> Providers {
-    let all = std::env::var("HAND_SIGNALS").is_ok_and(|s| s == "all");
+    let all = std::env::var("HAND_SIGNALS").map_or(true, |s| s != "traces");
     let resource = resource();
     let exporter = tls(SpanExporter::builder().with_tonic())
         .build()
@@ -106,7 +106,17 @@ fn init_telemetry() -> Providers {
     };
     tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
-        .with(logs.as_ref().map(OpenTelemetryTracingBridge::new))
+        .with(logs.as_ref().map(|logs| {
+            // As the opentelemetry-rust examples do: the exporters' own
+            // events must not become log records.
+            let filter = tracing_subscriber::EnvFilter::new("info")
+                .add_directive("hyper=off".parse().unwrap())
+                .add_directive("tonic=off".parse().unwrap())
+                .add_directive("h2=off".parse().unwrap())
+                .add_directive("tower=off".parse().unwrap())
+                .add_directive("opentelemetry=off".parse().unwrap());
+            OpenTelemetryTracingBridge::new(logs).with_filter(filter)
+        }))
         .init();
     Providers {
         traces,
