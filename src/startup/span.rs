@@ -39,15 +39,20 @@ pub enum Milestone {
     Ready,
 }
 
+/// Receives a pre-init `tracing` event with the startup span's context.
+pub type LogHook = Box<dyn Fn(&Drained, &opentelemetry::trace::SpanContext) + Send>;
+/// Receives a milestone with its time since the process start.
+pub type MilestoneHook = Box<dyn Fn(Milestone, std::time::Duration) + Send>;
+
 /// What the telemetry side does with the startup records besides the span:
 /// pre-init `tracing` events as log records, milestones as metrics.
 #[derive(Default)]
 pub struct Hooks {
     /// Called for each pre-init `tracing` event, with the startup span's
     /// context (invalid when the span is not exported).
-    pub log: Option<Box<dyn Fn(&Drained, &opentelemetry::trace::SpanContext) + Send>>,
+    pub log: Option<LogHook>,
     /// Called once per milestone, with its time since the process start.
-    pub milestone: Option<Box<dyn Fn(Milestone, std::time::Duration) + Send>>,
+    pub milestone: Option<MilestoneHook>,
 }
 
 impl std::fmt::Debug for Hooks {

@@ -94,8 +94,11 @@ pub(super) fn span_exporter(
     );
     #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
     {
-        let _ = (config, tls, runtime);
-        Err(InitError::TransportDisabled("otlp-http"))
+        let _ = (tls, runtime);
+        Err(InitError::TransportDisabled(match config.protocol {
+            Protocol::Grpc => "otlp-grpc",
+            Protocol::HttpProtobuf => "otlp-http",
+        }))
     }
 }
 

@@ -5,7 +5,10 @@
 //! milestones as histograms).
 
 use super::config::{Config, ExporterKind, Signal};
-use super::export::{ExportRuntime, Policy, Resilient, State};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use super::export::Resilient;
+use super::export::{ExportRuntime, Policy, State};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use super::otlp;
 use super::tls::Loaded;
 use super::InitError;
@@ -209,7 +212,7 @@ pub(super) fn startup_hooks(
                 Milestone::Ready => &ready,
             };
             h.record(took.as_secs_f64(), &[]);
-        }) as Box<dyn Fn(Milestone, std::time::Duration) + Send>
+        }) as crate::startup::span::MilestoneHook
     });
     Hooks { log, milestone }
 }
