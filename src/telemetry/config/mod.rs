@@ -418,30 +418,33 @@ pub fn resolve(
     let from_attributes = take_service_name(&mut resource_attributes);
     let service_name =
         resolve_service_name(env, overrides.service_name.as_deref(), from_attributes, w);
-    let traces = resolve_signal(
-        signal::Signal::Traces.vars(),
-        env,
-        overrides,
-        overrides.traces_exporter,
-        overrides.endpoint.as_deref(),
-        w,
-    );
-    let logs = resolve_signal(
-        signal::Signal::Logs.vars(),
-        env,
-        overrides,
-        overrides.logs_exporter,
-        overrides.logs_endpoint.as_deref(),
-        w,
-    );
-    let metrics = resolve_signal(
-        signal::Signal::Metrics.vars(),
-        env,
-        overrides,
-        overrides.metrics_exporter,
-        overrides.metrics_endpoint.as_deref(),
-        w,
-    );
+    let [traces, logs, metrics] = [
+        (
+            Signal::Traces,
+            overrides.traces_exporter,
+            &overrides.endpoint,
+        ),
+        (
+            Signal::Logs,
+            overrides.logs_exporter,
+            &overrides.logs_endpoint,
+        ),
+        (
+            Signal::Metrics,
+            overrides.metrics_exporter,
+            &overrides.metrics_endpoint,
+        ),
+    ]
+    .map(|(signal, exporter, endpoint)| {
+        resolve_signal(
+            signal.vars(),
+            env,
+            overrides,
+            exporter,
+            endpoint.as_deref(),
+            w,
+        )
+    });
 
     let sampler = resolve_sampler(env, overrides.sampler, w);
     let propagators = resolve_propagators(env, overrides.propagators.as_deref(), w);
