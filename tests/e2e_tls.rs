@@ -121,6 +121,10 @@ service:
   pipelines:
     traces:
       receivers: [otlp, otlp/tls, otlp/mtls, otlp/auth, otlp/expired]
+    logs:
+      receivers: [otlp, otlp/tls, otlp/mtls, otlp/auth, otlp/expired]
+    metrics:
+      receivers: [otlp, otlp/tls, otlp/mtls, otlp/auth, otlp/expired]
 "#,
         e1 = endpoint(1),
         e2 = endpoint(2),
