@@ -54,6 +54,7 @@
 //! | `init` | yes | [`telemetry`]: [`init`], [`Builder`], [`Guard`] and the [configuration](telemetry::config): traces, logs (`tracing` events through the OpenTelemetry appender) and metrics (the global meter provider), each with the same resource; pick a transport below |
 //! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init` |
 //! | `otlp-http` | yes | OTLP over HTTP/protobuf (hyper) for `init` |
+//! | `process-context` | yes | on Linux, `init` publishes the resource as an OpenTelemetry [process context](process_context) (OTEP 4719) for profilers; off alone with [`Builder::with_process_context`] |
 //! | `build` | no | [`build::capture`], for `build.rs` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
 //! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
@@ -115,6 +116,8 @@ pub mod build;
 pub mod inspect;
 #[cfg(feature = "jaeger")]
 pub mod jaeger;
+#[cfg(all(any(feature = "process-context", feature = "cli"), not(loom)))]
+pub mod process_context;
 #[cfg(feature = "otel")]
 mod resource;
 #[cfg(any(feature = "build", feature = "seal"))]

@@ -70,8 +70,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "provenance",
             "attributes",
             "embed",
+            "process_context",
         ],
     ),
+    // The process context: the OTEP header, the publisher and a reader of
+    // other processes that depends on no telemetry state; it renders with
+    // the offline reader's escaping.
+    ("process_context", &["inspect"]),
 ];
 
 /// Items re-exported at the crate root, and the room each comes from.

@@ -23,11 +23,14 @@ fn attributes(list: &Value) -> BTreeMap<String, String> {
         .into_iter()
         .flatten()
         .map(|kv| {
-            let v = &kv["value"];
-            let text = v["stringValue"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string());
+            // OTLP/JSON: {"stringValue": "…"}, {"boolValue": true},
+            // {"intValue": "42"} (64-bit integers as strings), …
+            let v = kv["value"].as_object().and_then(|o| o.values().next());
+            let text = match v {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
             (kv["key"].as_str().unwrap_or_default().to_owned(), text)
         })
         .collect()
@@ -231,5 +234,78 @@ fn logs_and_metrics_reach_the_collector_with_the_provenance_resource() {
             (took - span_took).abs() < 1e-3,
             "{protocol}: init histogram {took} s, startup span {span_took} s"
         );
+    }
+}
+
+/// One `service.instance.id` for the whole process: the traces, logs and
+/// metrics a running program exports and the OTEP 4719 process context a
+/// profiler reads from its memory (through `buildtrace inspect --pid`).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_context_names_the_instance_every_signal_carries() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let Some(pipeline) = Pipeline::start_with(&[("PIPELINE_FILE_EXPORT", "1")]) else {
+        return;
+    };
+    let repo = Repo::new();
+    let built = Build::new().features("context").run(&repo.dir);
+    let path = pipeline.var("PIPELINE_FILE_EXPORT_PATH").to_owned();
+    let service = format!("{}-held", repo.name);
+    let mut child = Command::new(&built.exe)
+        .arg("--hold")
+        .envs(pipeline.otlp_env("grpc"))
+        .env("OTEL_SERVICE_NAME", &service)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut pid = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(p) = line.strip_prefix("pid\t") {
+            pid = p.to_owned();
+        }
+        if line == "ready" {
+            break;
+        }
+    }
+    let json =
+        run(Command::new(env!("CARGO_BIN_EXE_buildtrace"))
+            .args(["inspect", "--pid", &pid, "--json"]));
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    let context: serde_json::Map<String, Value> = serde_json::from_str(&json).unwrap();
+    let instance = context["service.instance.id"].as_str().unwrap().to_owned();
+    assert_eq!(context["service.name"], service.as_str());
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let got = loop {
+        let got = read(&path, &service);
+        let complete = got.logs.iter().any(|(_, _, l)| body(l) == "holding")
+            && !got.metrics.is_empty()
+            && got.spans.iter().any(|(_, _, s)| s["name"] == "startup");
+        if complete || Instant::now() >= deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for (signal, items) in [
+        ("spans", &got.spans),
+        ("logs", &got.logs),
+        ("metrics", &got.metrics),
+    ] {
+        assert!(!items.is_empty(), "no {signal} arrived");
+        for (attrs, _, _) in items.iter() {
+            assert_eq!(attrs["service.instance.id"], instance, "{signal}");
+            // Every exported resource attribute is in the context, as is.
+            for (k, v) in attrs {
+                let theirs = context
+                    .get(k)
+                    .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_owned));
+                assert_eq!(theirs.as_deref(), Some(v.as_str()), "{signal}: {k}");
+            }
+        }
     }
 }

@@ -148,7 +148,7 @@ fn deceives_terminal(c: char) -> bool {
         )
 }
 
-fn percent_encode(text: &str) -> Cow<'_, str> {
+pub(crate) fn percent_encode(text: &str) -> Cow<'_, str> {
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
     if text.bytes().all(unreserved) {
         return Cow::Borrowed(text);

@@ -83,6 +83,7 @@ pub struct Builder {
     shutdown_timeout: Duration,
     retry_window: Duration,
     filter: Option<String>,
+    process_context: bool,
 }
 
 impl Default for Builder {
@@ -95,6 +96,7 @@ impl Default for Builder {
             shutdown_timeout: SHUTDOWN_TIMEOUT_DEFAULT,
             retry_window: RETRY_WINDOW_DEFAULT,
             filter: None,
+            process_context: true,
         }
     }
 }
@@ -211,6 +213,15 @@ impl Builder {
         self
     }
 
+    /// Whether `init` publishes the resource as an OpenTelemetry process
+    /// context for profilers (default `true`; Linux with the
+    /// `process-context` feature, see [`process_context`](crate::process_context)).
+    /// Nothing is published when telemetry is disabled either way.
+    pub fn with_process_context(mut self, publish: bool) -> Self {
+        self.process_context = publish;
+        self
+    }
+
     /// Initialises telemetry.
     ///
     /// # Errors
@@ -232,9 +243,17 @@ impl Builder {
 
         let runtime = ExportRuntime::start().map_err(InitError::Runtime)?;
         let resource = self.resource(&config);
+        #[cfg(feature = "process-context")]
+        let process_context = self
+            .process_context
+            .then(|| crate::process_context::publish(&resource))
+            .and_then(|published| {
+                published
+                    .map_err(|e| diagnostics::warn(&e.to_string()))
+                    .ok()
+            });
         let policy = self.policy();
-        // Certificates are read once, by the first signal that needs them,
-        // per distinct setting.
+        // Each signal reads the TLS files its own settings name.
         let tls_for = |s: config::Signal| {
             let tls = config.signal(s).tls;
             move || tls::load(&tls).map_err(InitError::Tls)
@@ -292,6 +311,8 @@ impl Builder {
             other_states: vec![logs_state, metrics_state],
             shutdown_timeout: self.shutdown_timeout,
             init_took: started.elapsed(),
+            #[cfg(feature = "process-context")]
+            process_context,
         })
     }
 
@@ -525,6 +546,11 @@ pub struct Guard {
     other_states: Vec<Arc<State>>,
     shutdown_timeout: Duration,
     init_took: Duration,
+    /// The published process context, removed when the guard drops (held
+    /// for its `Drop` only).
+    #[cfg(feature = "process-context")]
+    #[allow(dead_code)]
+    process_context: Option<crate::process_context::Publication>,
 }
 
 impl fmt::Debug for Guard {
@@ -550,6 +576,8 @@ impl Guard {
             other_states: Vec::new(),
             shutdown_timeout,
             init_took: started.elapsed(),
+            #[cfg(feature = "process-context")]
+            process_context: None,
         }
     }
 

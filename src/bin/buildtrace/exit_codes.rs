@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use buildtrace::process_context::read::ReadError;
+
 /// The outcome of a run, as the shell sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitCode {
@@ -23,6 +25,26 @@ pub(crate) enum ExitCode {
     NotVerified,
     /// `diff`: the two records differ.
     Differ,
+    /// `inspect --pid`: no process has that PID.
+    NoSuchProcess,
+    /// `inspect --pid`: the process's memory may not be read.
+    PermissionDenied,
+    /// `inspect --pid`: the process's context is broken (signature, version,
+    /// payload size, payload, or changing on every attempt).
+    BrokenContext,
+}
+
+impl ExitCode {
+    /// The exit code for a process-context read that failed.
+    pub(crate) fn of_read_error(error: &ReadError) -> ExitCode {
+        match error {
+            ReadError::NoContext { .. } => ExitCode::NotFound,
+            ReadError::NoSuchProcess { .. } => ExitCode::NoSuchProcess,
+            ReadError::PermissionDenied { .. } => ExitCode::PermissionDenied,
+            e if e.is_broken_context() => ExitCode::BrokenContext,
+            _ => ExitCode::Error,
+        }
+    }
 }
 
 /// The exit codes of `verify`, for its `--help`.
@@ -54,11 +76,19 @@ Exit status:
 /// The exit codes, for `--help`.
 pub(crate) const HELP: &str = "\
 Exit status:
-  0  found: the file's record (inspect), its traces (traces), the trace (lookup); or --help, --version
-  1  not found: the file was read but has no buildtrace record; Jaeger has no trace of the
-     build (traces) or no such trace (lookup)
+  0  found: the file's record or the process's context (inspect), its traces (traces), the
+     trace (lookup); or --help, --version
+  1  not found: the file was read but has no buildtrace record; the process publishes no
+     process context (inspect --pid); Jaeger has no trace of the build (traces) or no such
+     trace (lookup)
   2  error: the file is unreadable, not an executable or holds a broken record; Jaeger's query
-     API did not answer or did not answer JSON; or the usage is wrong";
+     API did not answer or did not answer JSON; or the usage is wrong (a PID that is not a
+     positive number)
+  5  inspect --pid: no process has that PID
+  6  inspect --pid: not allowed to read the process's memory (another user, no CAP_SYS_PTRACE,
+     kernel.yama.ptrace_scope)
+  7  inspect --pid: the process context is broken: bad signature or version, payload size 0 or
+     over 65536 bytes, an unreadable or undecodable payload, or changing on every attempt";
 
 impl From<ExitCode> for std::process::ExitCode {
     fn from(code: ExitCode) -> Self {
@@ -69,6 +99,9 @@ impl From<ExitCode> for std::process::ExitCode {
             ExitCode::Invalid | ExitCode::Differ => std::process::ExitCode::from(1),
             ExitCode::UntrustedKey => std::process::ExitCode::from(3),
             ExitCode::NotVerified => std::process::ExitCode::from(4),
+            ExitCode::NoSuchProcess => std::process::ExitCode::from(5),
+            ExitCode::PermissionDenied => std::process::ExitCode::from(6),
+            ExitCode::BrokenContext => std::process::ExitCode::from(7),
         }
     }
 }

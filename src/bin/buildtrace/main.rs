@@ -20,6 +20,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 
 use buildtrace::inspect::{render, InspectError};
+use buildtrace::process_context::read::ReadError;
 use clap::{Parser, Subcommand};
 
 use exit_codes::{ExitCode, NotFound};
@@ -40,7 +41,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the provenance record of an executable (ELF, Mach-O or PE).
+    /// Print the provenance record of an executable (ELF, Mach-O or PE), or
+    /// with --pid the OpenTelemetry process context of a running process.
     #[command(after_help = exit_codes::HELP)]
     Inspect(inspect::InspectArgs),
     /// List the traces in Jaeger that exactly this build of FILE emitted.
@@ -161,7 +163,9 @@ fn report(error: &anyhow::Error, stderr: &mut impl Write) -> ExitCode {
                 || error
                     .downcast_ref::<InspectError>()
                     .is_some_and(InspectError::is_no_record);
-            let code = if not_found {
+            let code = if let Some(read) = error.downcast_ref::<ReadError>() {
+                ExitCode::of_read_error(read)
+            } else if not_found {
                 ExitCode::NotFound
             } else {
                 ExitCode::Error
