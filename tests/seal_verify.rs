@@ -9,6 +9,9 @@
 
 mod common;
 
+#[path = "common/tamper.rs"]
+mod tamper;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -20,13 +23,7 @@ use sha2::{Digest, Sha256};
 /// The documented domain-separation strings (FORMAT.md).
 const SEAL_CONTEXT: &[u8] = b"buildtrace seal v1\0";
 const PAYLOAD_CONTEXT: &[u8] = b"buildtrace payload signature v1\0";
-/// Offsets within the seal slot (FORMAT.md).
-const SLOT_FLAGS: u64 = 5;
-const SEAL_DIGEST: u64 = 112;
-const SEAL_KEY_ID: u64 = 144;
-const SEAL_SIG_LEN: u64 = 176;
-const SEAL_SIG: u64 = 177;
-const SEAL_FIELDS_LEN: usize = 144;
+use tamper::{write_at, SEAL_DIGEST, SEAL_FIELDS_LEN, SEAL_KEY_ID, SEAL_SIG, SEAL_SIG_LEN};
 
 fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_buildtrace"))
@@ -156,23 +153,7 @@ fn section(exe: &Path, name: &str) -> (u64, u64) {
 /// File offset of the seal slot: the last 256 bytes of the record, whose
 /// length is the header's total-length field (FORMAT.md).
 fn slot_offset(exe: &Path) -> u64 {
-    let (offset, _) = section(exe, ".buildtrace");
-    let bytes = std::fs::read(exe).unwrap();
-    let at = offset as usize;
-    let total = u32::from_le_bytes(bytes[at + 12..at + 16].try_into().unwrap());
-    offset + u64::from(total) - 256
-}
-
-fn flip(file: &Path, offset: u64) {
-    let mut bytes = std::fs::read(file).unwrap();
-    bytes[offset as usize] ^= 0x01;
-    std::fs::write(file, bytes).unwrap();
-}
-
-fn write_at(file: &Path, offset: u64, data: &[u8]) {
-    let mut bytes = std::fs::read(file).unwrap();
-    bytes[offset as usize..offset as usize + data.len()].copy_from_slice(data);
-    std::fs::write(file, bytes).unwrap();
+    tamper::slot_offset(exe, section(exe, ".buildtrace").0)
 }
 
 /// The seal's digest recomputed here: SHA-256 of the file with the 144
@@ -301,113 +282,21 @@ fn the_tamper_matrix_reports_no_mutant_as_bound() {
     let golden = copy(&s.built.exe, "golden");
     seal(&golden, &s.key);
     assert_eq!(verify(&golden, &[&s.key], &[]).0, 0);
-    let slot = slot_offset(&golden);
-    let (record, _) = section(&golden, ".buildtrace");
-    let (text, text_len) = section(&golden, ".text");
-
-    type Mutate = Box<dyn Fn(&Path)>;
-    let cases: Vec<(&str, Mutate, &str)> = vec![
-        (
-            "payload byte",
-            Box::new(move |f| flip(f, record + 64 + 9)),
-            "invalid",
-        ),
-        (
-            "record header (payload length)",
-            Box::new(move |f| flip(f, record + 16)),
-            "invalid",
-        ),
-        (
-            "seal digest",
-            Box::new(move |f| flip(f, slot + SEAL_DIGEST + 3)),
-            "invalid",
-        ),
-        (
-            "seal signature",
-            Box::new(move |f| flip(f, slot + SEAL_SIG + 40)),
-            "invalid",
-        ),
-        (
-            "seal key id",
-            Box::new(move |f| flip(f, slot + SEAL_KEY_ID)),
-            "untrusted-key",
-        ),
-        (
-            "slot flags",
-            Box::new(move |f| flip(f, slot + SLOT_FLAGS)),
-            "invalid",
-        ),
-        (
-            "code section",
-            Box::new(move |f| flip(f, text + text_len / 2)),
-            "invalid",
-        ),
-        (
-            "ELF header: entry point",
-            Box::new(|f| flip(f, 24)),
-            "invalid",
-        ),
-        (
-            "ELF header: section table offset",
-            Box::new(|f| flip(f, 0x28 + 2)),
-            "invalid",
-        ),
-        (
-            "bytes appended",
-            Box::new(|f| {
-                let mut b = std::fs::read(f).unwrap();
-                b.extend_from_slice(b"appended");
-                std::fs::write(f, b).unwrap();
-            }),
-            "invalid",
-        ),
-        (
-            "seal stripped (fields and flag cleared)",
-            Box::new(move |f| {
-                write_at(f, slot + SEAL_DIGEST, &[0; SEAL_FIELDS_LEN]);
-                write_at(f, slot, &[0; 8]);
-            }),
-            "unsigned",
-        ),
-        (
-            "seal fields zeroed, flag kept",
-            Box::new(move |f| write_at(f, slot + SEAL_DIGEST, &[0; SEAL_FIELDS_LEN])),
-            "invalid",
-        ),
-        (
-            "strip --strip-all after sealing",
-            Box::new(|f| {
-                run(Command::new("strip").arg("--strip-all").arg(f));
-            }),
-            "invalid",
-        ),
-    ];
-    let mut bound = 0;
-    println!("{:<42} {:<18} exit", "mutant", "verdict");
-    for (name, mutate, want) in &cases {
-        let f = copy(&golden, "mutant");
-        mutate(&f);
-        let (code, v) = verify(&f, &[&s.key], &["--require", "sealed"]);
-        let verdict = v["verdict"].as_str().unwrap().to_owned();
-        println!("{name:<42} {verdict:<18} {code}");
-        if verdict == "sealed-and-bound" || code == 0 {
-            bound += 1;
-        }
-        assert_eq!(&verdict, want, "{name}: {v}");
-        let want_code = match *want {
-            "invalid" => 1,
-            "untrusted-key" => 3,
-            _ => 4,
-        };
-        assert_eq!(code, want_code, "{name}");
-        if verdict == "invalid" {
-            assert!(
-                !v["problems"].as_array().unwrap().is_empty(),
-                "{name}: an invalid verdict says what no longer matches"
-            );
-        }
-    }
-    assert_eq!(bound, 0, "mutants reported sealed-and-bound");
+    let layout = tamper::Layout {
+        record: section(&golden, ".buildtrace").0,
+        text: section(&golden, ".text"),
+        header: vec![
+            ("ELF header: entry point".into(), 24),
+            ("ELF header: section table offset".into(), 0x28 + 2),
+        ],
+        strip: Some("strip".into()),
+    };
+    tamper::check_matrix(
+        &golden,
+        &layout,
+        |f| copy(f, "mutant"),
+        |f| verify(f, &[&s.key], &["--require", "sealed"]),
+    );
 }
 
 #[test]

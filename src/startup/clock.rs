@@ -1,9 +1,18 @@
 //! Time for the record path: a raw tick counter that costs a few nanoseconds,
 //! converted to wall-clock time only when the ring is drained.
 //!
-//! Ticks are the CPU's time-stamp counter on x86-64 (invariant on every CPU
-//! of the last decade: `constant_tsc` and `nonstop_tsc`) and nanoseconds of
-//! a process-wide [`Instant`] elsewhere.
+//! Ticks come from the CPU's own counter, read in one instruction with no
+//! system call, on every operating system:
+//!
+//! | architecture | counter | rate |
+//! |---|---|---|
+//! | x86-64, x86 | the time-stamp counter (`rdtsc`), invariant on every CPU of the last decade (`constant_tsc`, `nonstop_tsc`) | the CPU's nominal frequency |
+//! | aarch64 | the virtual count register `CNTVCT_EL0`, which Linux, macOS and Windows open to user space | `CNTFRQ_EL0` (24 MHz on Apple silicon, 25 MHz to 1 GHz on servers) |
+//! | anything else | nanoseconds of a process-wide [`Instant`] | 1 GHz |
+//!
+//! The same on Windows as elsewhere: `QueryPerformanceCounter` reads these
+//! very counters, behind a call. The rate is never trusted: it is measured
+//! between the two anchors below.
 //!
 //! # Conversion and its error
 //!
@@ -29,13 +38,29 @@ pub(crate) fn ticks() -> u64 {
         // SAFETY: `rdtsc` exists on every x86-64 CPU and has no preconditions.
         unsafe { core::arch::x86_64::_rdtsc() }
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "x86")]
+    {
+        // SAFETY: `rdtsc` exists on every CPU Rust's x86 targets support
+        // (Pentium and later) and has no preconditions.
+        unsafe { core::arch::x86::_rdtsc() }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let t: u64;
+        // SAFETY: reading CNTVCT_EL0 touches no memory; Linux, macOS and
+        // Windows all enable its access from user space (CNTKCTL_EL1.EL0VCTEN).
+        unsafe {
+            core::arch::asm!("mrs {t}, cntvct_el0", t = out(reg) t, options(nomem, nostack, preserves_flags));
+        }
+        t
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")))]
     {
         base().elapsed().as_nanos() as u64
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")))]
 fn base() -> &'static Instant {
     static BASE: OnceLock<Instant> = OnceLock::new();
     BASE.get_or_init(Instant::now)
@@ -131,10 +156,11 @@ impl Converter {
     }
 }
 
-/// A rough rate when no baseline exists: 1 ns per tick off x86-64; on
-/// x86-64, measured over a short busy interval.
+/// A rough rate when no baseline exists: on x86, measured over a short busy
+/// interval; on aarch64, the counter's frequency register; 1 ns per tick
+/// elsewhere.
 fn nominal_rate() -> f64 {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
     {
         let (t0, m0) = (ticks(), Instant::now());
         while m0.elapsed() < Duration::from_micros(200) {
@@ -143,7 +169,21 @@ fn nominal_rate() -> f64 {
         let (t1, m1) = (ticks(), Instant::now());
         m1.duration_since(m0).as_nanos() as f64 / t1.saturating_sub(t0).max(1) as f64
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    {
+        let hz: u64;
+        // SAFETY: reading CNTFRQ_EL0 touches no memory and is allowed from
+        // user space wherever CNTVCT_EL0 is.
+        unsafe {
+            core::arch::asm!("mrs {hz}, cntfrq_el0", hz = out(reg) hz, options(nomem, nostack, preserves_flags));
+        }
+        if hz == 0 {
+            1.0
+        } else {
+            1e9 / hz as f64
+        }
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")))]
     {
         1.0
     }

@@ -205,6 +205,10 @@ pub struct Build {
     /// Build with `cargo auditable build`, this being the `cargo-auditable`
     /// executable.
     pub auditable: Option<PathBuf>,
+    /// `--target`: a cross build (its environment from `scripts/cross/env.sh`).
+    pub target: Option<String>,
+    /// Build with `cargo zigbuild` (Mach-O, linked by zig).
+    pub zigbuild: bool,
 }
 
 pub struct Built {
@@ -236,6 +240,14 @@ impl Build {
     /// subcommand's executable), which embeds the `.dep-v0` section.
     pub fn auditable(mut self, cargo_auditable: &Path) -> Build {
         self.auditable = Some(cargo_auditable.to_path_buf());
+        self
+    }
+
+    /// Builds for `target` with `cargo zigbuild` when `zigbuild`, else
+    /// `cargo build`.
+    pub fn target(mut self, target: &str, zigbuild: bool) -> Build {
+        self.target = Some(target.to_owned());
+        self.zigbuild = zigbuild;
         self
     }
 
@@ -309,8 +321,8 @@ impl Build {
             }
         };
         c.current_dir(dir)
+            .arg(if self.zigbuild { "zigbuild" } else { "build" })
             .args([
-                "build",
                 "--offline",
                 "-v",
                 "--message-format=json-render-diagnostics",
@@ -322,6 +334,9 @@ impl Build {
         }
         if let Some(f) = &self.features {
             c.args(["--features", f]);
+        }
+        if let Some(t) = &self.target {
+            c.args(["--target", t]);
         }
         for (k, v) in &self.env {
             c.env(k, v);
