@@ -9,6 +9,10 @@ PIPELINE_REPO=$(cd "$PIPELINE_HERE/../.." && pwd)
 # The builder is released with the core components: keep it equal to the core
 # version in builder-config.yaml, or ocb's strict versioning check complains.
 OCB_VERSION=v0.165.0
+# The gateway Collector (builder-config-gateway.yaml) is a second binary at
+# the 0.161 release, the newest whose tail sampling processor the module proxy
+# serves whole (see that file); same rule: ocb of the manifest's core release.
+OCB_GATEWAY_VERSION=v0.161.0
 # Jaeger v2 lives in the v1 module path; its v2.x tags are unusable by Go. The
 # module proxy reachable here serves tagged versions only (commit and
 # pseudo-version queries answer 403), so we pin the last v1 tag, v1.76.0, the
@@ -19,6 +23,8 @@ JAEGER_REF=${PIPELINE_JAEGER_REF:-v1.76.0}
 if [[ -n ${PIPELINE_JAEGER_REF:-} ]]; then JAEGER_RELEASE=$JAEGER_REF; else JAEGER_RELEASE=v2.13.0; fi
 # Bump when setup.sh changes how it builds, so stale caches are not reused.
 PIPELINE_RECIPE=1
+# The same, for the gateway's cache directory.
+PIPELINE_GATEWAY_RECIPE=1
 
 PIPELINE_TOOLS_DIR=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
 
@@ -45,9 +51,12 @@ pipeline_require_go() {
 	fi
 }
 
-# Sets PIPELINE_KEY, PIPELINE_KEY_DIR, OTELCOL_BIN, JAEGER_BIN. The key covers
-# everything that decides the binaries' content: the manifest, the versions,
-# the recipe and the Go toolchain.
+# Sets PIPELINE_KEY, PIPELINE_KEY_DIR, OTELCOL_BIN, JAEGER_BIN, and for the
+# gateway PIPELINE_GATEWAY_KEY, PIPELINE_GATEWAY_KEY_DIR, OTELCOL_GATEWAY_BIN.
+# A key covers everything that decides its binaries' content: the manifest,
+# the versions, the recipe and the Go toolchain. The gateway has a key and a
+# directory of its own (gateway-<key>), so adding it left the first key, and
+# the cache it names, as they were.
 pipeline_resolve_paths() {
 	local goinfo
 	goinfo=$(cd / && go env GOVERSION GOOS GOARCH | tr '\n' ' ')
@@ -61,10 +70,27 @@ pipeline_resolve_paths() {
 	PIPELINE_KEY_DIR=$PIPELINE_TOOLS_DIR/$PIPELINE_KEY
 	OTELCOL_BIN=$PIPELINE_KEY_DIR/bin/otelcol-buildtrace
 	JAEGER_BIN=$PIPELINE_KEY_DIR/bin/jaeger
+	PIPELINE_GATEWAY_KEY=$(
+		{
+			printf 'recipe=%s ocb=%s go=%s\n' "$PIPELINE_GATEWAY_RECIPE" "$OCB_GATEWAY_VERSION" "$goinfo"
+			cat "$PIPELINE_HERE/builder-config-gateway.yaml"
+		} | sha256sum | cut -c1-12
+	)
+	PIPELINE_GATEWAY_KEY_DIR=$PIPELINE_TOOLS_DIR/gateway-$PIPELINE_GATEWAY_KEY
+	OTELCOL_GATEWAY_BIN=$PIPELINE_GATEWAY_KEY_DIR/bin/otelcol-gateway
+}
+
+# The 0.165 Collector and Jaeger.
+pipeline_main_is_built() {
+	[[ -f $PIPELINE_KEY_DIR/.complete && -x $OTELCOL_BIN && -x $JAEGER_BIN ]]
+}
+
+pipeline_gateway_is_built() {
+	[[ -f $PIPELINE_GATEWAY_KEY_DIR/.complete && -x $OTELCOL_GATEWAY_BIN ]]
 }
 
 pipeline_is_built() {
-	[[ -f $PIPELINE_KEY_DIR/.complete && -x $OTELCOL_BIN && -x $JAEGER_BIN ]]
+	pipeline_main_is_built && pipeline_gateway_is_built
 }
 
 # 75 -> 1m15s

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds, once per version set, the real OpenTelemetry Collector (with the
-# official builder, ocb, from builder-config.yaml) and Jaeger v2, from the Go
+# official builder, ocb, from builder-config.yaml), Jaeger v2, and the gateway
+# Collector with tail sampling (ocb, builder-config-gateway.yaml), from the Go
 # module proxy, into a cache outside the clone:
 #   ${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-~/.cache}/buildtrace/tools}/<key>/bin
-# A second run with the same key only prints "cached: ...".
+#   ${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-~/.cache}/buildtrace/tools}/gateway-<key>/bin
+# A second run with the same keys only prints "cached: ...".
 #
-# Usage: setup.sh                 build if needed, print the two binary paths
-#        setup.sh --print-paths   print OTELCOL_BIN=... and JAEGER_BIN=... (no build)
+# Usage: setup.sh                 build if needed, print the three binary paths
+#        setup.sh --print-paths   print OTELCOL_BIN=..., JAEGER_BIN=... and
+#                                 OTELCOL_GATEWAY_BIN=... (no build)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,37 +34,29 @@ pipeline_resolve_paths
 
 if [[ $mode == print ]]; then
 	pipeline_is_built || pipeline_die "not built yet: run $PIPELINE_HERE/setup.sh"
-	printf 'OTELCOL_BIN=%q\nJAEGER_BIN=%q\n' "$OTELCOL_BIN" "$JAEGER_BIN"
+	printf 'OTELCOL_BIN=%q\nJAEGER_BIN=%q\nOTELCOL_GATEWAY_BIN=%q\n' "$OTELCOL_BIN" "$JAEGER_BIN" "$OTELCOL_GATEWAY_BIN"
 	exit 0
 fi
 
-print_cached() {
-	printf 'cached: %s\ncached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
-}
 if pipeline_is_built; then
-	print_cached
+	printf 'cached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN" "$OTELCOL_GATEWAY_BIN"
 	exit 0
 fi
 
 mkdir -p "$PIPELINE_TOOLS_DIR"
 # Two setups at once (parallel CI jobs, a test and a person) must not build
 # into the same directory: the second waits, then finds the cache filled.
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$PIPELINE_KEY_DIR.lock"
-	if ! flock -n 9; then
-		echo "another setup.sh is building $PIPELINE_KEY_DIR; waiting for it..."
-		flock 9
+# Takes the lock of one key directory on file descriptor FD; returns 1 when,
+# once the lock is held, IS_BUILT says the directory is already complete.
+lock_key_dir() { # KEY_DIR FD IS_BUILT
+	command -v flock >/dev/null 2>&1 || return 0
+	eval "exec $2>\"\$1.lock\""
+	if ! flock -n "$2"; then
+		echo "another setup.sh is building $1; waiting for it..."
+		flock "$2"
 	fi
-	if pipeline_is_built; then
-		print_cached
-		exit 0
-	fi
-fi
-
-build=$PIPELINE_KEY_DIR/build
-logs=$PIPELINE_KEY_DIR/logs
-rm -rf "${build:?}" "${PIPELINE_KEY_DIR:?}/bin"
-mkdir -p "$build/gobin" "$logs" "$PIPELINE_KEY_DIR/bin"
+	! "$3"
+}
 
 # Own Go caches under the tools dir: a fresh machine needs nothing but `go`,
 # the user's GOPATH/GOFLAGS/go.work cannot change the result, and one
@@ -69,7 +64,8 @@ mkdir -p "$build/gobin" "$logs" "$PIPELINE_KEY_DIR/bin"
 # version bump only downloads and compiles what changed.
 export GOPATH=$PIPELINE_TOOLS_DIR/go
 export GOMODCACHE=$GOPATH/pkg/mod GOCACHE=$GOPATH/cache
-export GOFLAGS=-modcacherw GOWORK=off GOBIN=$build/gobin CGO_ENABLED=0
+# PIPELINE_GOFLAGS adds flags, e.g. -p=1 on a machine busy with other work.
+export GOFLAGS="-modcacherw${PIPELINE_GOFLAGS:+ $PIPELINE_GOFLAGS}" GOWORK=off CGO_ENABLED=0
 unset GOOS GOARCH
 
 # Runs "$@" with its output in a log file, printing a line every $HEARTBEAT
@@ -98,78 +94,136 @@ step() {
 	printf '    done in %s (log: %s)\n' "$(pipeline_fmt_secs $((SECONDS - t0)))" "$log"
 }
 
-start=$SECONDS
-echo "Building the OpenTelemetry Collector and Jaeger into $PIPELINE_KEY_DIR"
-echo "(about 10 minutes from scratch on 2 cores, most of it compiling Jaeger; later runs hit the cache)"
+# --- the 0.165 Collector and Jaeger, into $PIPELINE_KEY_DIR --------------------
+build_main() {
+	local build=$PIPELINE_KEY_DIR/build logs=$PIPELINE_KEY_DIR/logs start=$SECONDS jdir jgomod comps c
+	rm -rf "${build:?}" "${PIPELINE_KEY_DIR:?}/bin"
+	mkdir -p "$build/gobin" "$logs" "$PIPELINE_KEY_DIR/bin"
+	export GOBIN=$build/gobin
+	echo "Building the OpenTelemetry Collector and Jaeger into $PIPELINE_KEY_DIR"
+	echo "(about 10 minutes from scratch on 2 cores, most of it compiling Jaeger; later runs hit the cache)"
 
-# --- OpenTelemetry Collector -------------------------------------------------
-# The steps run in subshells, in an `||` context where set -e is off: chain with &&.
-#
-# `go mod tidy` (run by ocb) also loads the tests of every component, and
-# fileexporter's tests import otlpencodingextension, whose module zip the proxy
-# reachable here refuses (403). -e lets tidy record what it can; the collector
-# itself never imports that module, so the build is unaffected.
-ocb_generate() (
-	cd "$build" &&
-		GOFLAGS="$GOFLAGS -e" "$GOBIN/builder" --config "$PIPELINE_HERE/builder-config.yaml" \
-			--skip-compilation --verbose
-)
-# Same flags as ocb's own compile step; run by us so `-v` streams progress
-# (ocb buffers the go command's output until it ends).
-otelcol_build() (
-	cd "$build/otelcol-src" &&
-		go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_BIN.tmp" .
-)
-step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION)" "$logs/1-ocb-install.log" \
-	go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION"
-step "generate the collector's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" ocb_generate
-step "compile the collector" "$logs/3-otelcol-build.log" otelcol_build
+	# --- OpenTelemetry Collector -------------------------------------------------
+	# The steps run in subshells, in an `||` context where set -e is off: chain with &&.
+	#
+	# `go mod tidy` (run by ocb) also loads the tests of every component, and
+	# fileexporter's tests import otlpencodingextension, whose module zip the proxy
+	# reachable here refuses (403). -e lets tidy record what it can; the collector
+	# itself never imports that module, so the build is unaffected.
+	ocb_generate() (
+		cd "$build" &&
+			GOFLAGS="$GOFLAGS -e" "$GOBIN/builder" --config "$PIPELINE_HERE/builder-config.yaml" \
+				--skip-compilation --verbose
+	)
+	# Same flags as ocb's own compile step; run by us so `-v` streams progress
+	# (ocb buffers the go command's output until it ends).
+	otelcol_build() (
+		cd "$build/otelcol-src" &&
+			go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_BIN.tmp" .
+	)
+	step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION)" "$logs/1-ocb-install.log" \
+		go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION"
+	step "generate the collector's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" ocb_generate
+	step "compile the collector" "$logs/3-otelcol-build.log" otelcol_build
 
-# --- Jaeger v2 ---------------------------------------------------------------
-# `go install module@version` refuses modules whose go.mod has replace
-# directives (v1.76.0 has one), so build from a throwaway main module that
-# requires Jaeger and copies its non-local replace directives.
-jdir=$build/jaeger
-mkdir -p "$jdir"
-step "download $JAEGER_MODULE@$JAEGER_REF" "$logs/4-jaeger-download.log" \
-	go mod download -json "$JAEGER_MODULE@$JAEGER_REF"
-jgomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' "$logs/4-jaeger-download.log")
-[[ -f $jgomod ]] || pipeline_die "no go.mod found for $JAEGER_MODULE@$JAEGER_REF (log: $logs/4-jaeger-download.log)"
-{
-	echo "module buildtrace.local/jaeger-build"
-	grep -m1 '^go ' "$jgomod"
-	awk '/^replace[[:space:]]*\(/ { b = 1; next }
-	     b && /^\)/ { b = 0; next }
-	     b { print "replace " $0; next }
-	     /^replace / { print }' "$jgomod" | grep -v '=>[[:space:]]*\.' || true
-} >"$jdir/go.mod"
-jaeger_get() (
-	cd "$jdir" &&
-		go get -v "$JAEGER_MODULE/cmd/jaeger@$JAEGER_REF"
-)
-jaeger_build() (
-	cd "$jdir" &&
-		go build -v -trimpath -o "$JAEGER_BIN.tmp" \
-			-ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" \
-			"$JAEGER_MODULE/cmd/jaeger"
-)
-step "resolve Jaeger's dependencies" "$logs/5-jaeger-get.log" jaeger_get
-step "compile jaeger ($JAEGER_RELEASE)" "$logs/6-jaeger-build.log" jaeger_build
+	# --- Jaeger v2 ---------------------------------------------------------------
+	# `go install module@version` refuses modules whose go.mod has replace
+	# directives (v1.76.0 has one), so build from a throwaway main module that
+	# requires Jaeger and copies its non-local replace directives.
+	jdir=$build/jaeger
+	mkdir -p "$jdir"
+	step "download $JAEGER_MODULE@$JAEGER_REF" "$logs/4-jaeger-download.log" \
+		go mod download -json "$JAEGER_MODULE@$JAEGER_REF"
+	jgomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' "$logs/4-jaeger-download.log")
+	[[ -f $jgomod ]] || pipeline_die "no go.mod found for $JAEGER_MODULE@$JAEGER_REF (log: $logs/4-jaeger-download.log)"
+	{
+		echo "module buildtrace.local/jaeger-build"
+		grep -m1 '^go ' "$jgomod"
+		awk '/^replace[[:space:]]*\(/ { b = 1; next }
+		     b && /^\)/ { b = 0; next }
+		     b { print "replace " $0; next }
+		     /^replace / { print }' "$jgomod" | grep -v '=>[[:space:]]*\.' || true
+	} >"$jdir/go.mod"
+	jaeger_get() (
+		cd "$jdir" &&
+			go get -v "$JAEGER_MODULE/cmd/jaeger@$JAEGER_REF"
+	)
+	jaeger_build() (
+		cd "$jdir" &&
+			go build -v -trimpath -o "$JAEGER_BIN.tmp" \
+				-ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" \
+				"$JAEGER_MODULE/cmd/jaeger"
+	)
+	step "resolve Jaeger's dependencies" "$logs/5-jaeger-get.log" jaeger_get
+	step "compile jaeger ($JAEGER_RELEASE)" "$logs/6-jaeger-build.log" jaeger_build
 
-# --- check and publish -------------------------------------------------------
-# The components we rely on must really be in the binary.
-comps=$("$OTELCOL_BIN.tmp" components)
-for c in otlp otlp_grpc debug file memory_limiter batch health_check; do
-	grep -q -- "name: $c\$" <<<"$comps" || pipeline_die "the built collector lacks component '$c'"
-done
-"$JAEGER_BIN.tmp" version >/dev/null 2>&1 || pipeline_die "the built jaeger does not run"
+	# --- check and publish -------------------------------------------------------
+	# The components we rely on must really be in the binary.
+	comps=$("$OTELCOL_BIN.tmp" components)
+	for c in otlp otlp_grpc debug file memory_limiter batch health_check; do
+		grep -q -- "name: $c\$" <<<"$comps" || pipeline_die "the built collector lacks component '$c'"
+	done
+	"$JAEGER_BIN.tmp" version >/dev/null 2>&1 || pipeline_die "the built jaeger does not run"
 
-mv "$OTELCOL_BIN.tmp" "$OTELCOL_BIN"
-mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
-rm -rf "$build"
-printf 'ocb=%s\njaeger=%s@%s (%s)\ngo=%s\nbuilt=%s\nseconds=%s\n' \
-	"$OCB_VERSION" "$JAEGER_MODULE" "$JAEGER_REF" "$JAEGER_RELEASE" "$(cd / && go env GOVERSION)" \
-	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$PIPELINE_KEY_DIR/.complete"
+	mv "$OTELCOL_BIN.tmp" "$OTELCOL_BIN"
+	mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+	rm -rf "$build"
+	printf 'ocb=%s\njaeger=%s@%s (%s)\ngo=%s\nbuilt=%s\nseconds=%s\n' \
+		"$OCB_VERSION" "$JAEGER_MODULE" "$JAEGER_REF" "$JAEGER_RELEASE" "$(cd / && go env GOVERSION)" \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$PIPELINE_KEY_DIR/.complete"
 
-echo "Built in $(pipeline_fmt_secs $((SECONDS - start))):"
-printf '  OTELCOL_BIN=%s\n  JAEGER_BIN=%s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
+	echo "Built in $(pipeline_fmt_secs $((SECONDS - start))):"
+	printf '  OTELCOL_BIN=%s\n  JAEGER_BIN=%s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
+}
+
+# --- the gateway Collector (0.161, tail sampling), into $PIPELINE_GATEWAY_KEY_DIR
+build_gateway() {
+	local build=$PIPELINE_GATEWAY_KEY_DIR/build logs=$PIPELINE_GATEWAY_KEY_DIR/logs start=$SECONDS comps c
+	rm -rf "${build:?}" "${PIPELINE_GATEWAY_KEY_DIR:?}/bin"
+	mkdir -p "$build/gobin" "$logs" "$PIPELINE_GATEWAY_KEY_DIR/bin"
+	export GOBIN=$build/gobin
+	echo "Building the gateway Collector (tail sampling) into $PIPELINE_GATEWAY_KEY_DIR"
+	echo "(a few minutes from scratch on 2 cores; most modules are shared with the first Collector)"
+	# Same -e as above: tidy also loads the components' tests.
+	gateway_generate() (
+		cd "$build" &&
+			GOFLAGS="$GOFLAGS -e" "$GOBIN/builder" --config "$PIPELINE_HERE/builder-config-gateway.yaml" \
+				--skip-compilation --verbose
+	)
+	gateway_build() (
+		cd "$build/otelcol-gateway-src" &&
+			go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_GATEWAY_BIN.tmp" .
+	)
+	step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_GATEWAY_VERSION)" "$logs/1-ocb-install.log" \
+		go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_GATEWAY_VERSION"
+	step "generate the gateway's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" gateway_generate
+	step "compile the gateway" "$logs/3-otelcol-gateway-build.log" gateway_build
+
+	comps=$("$OTELCOL_GATEWAY_BIN.tmp" components)
+	for c in otlp otlp_grpc debug file memory_limiter batch tail_sampling health_check; do
+		grep -q -- "name: $c\$" <<<"$comps" || pipeline_die "the built gateway lacks component '$c'"
+	done
+	mv "$OTELCOL_GATEWAY_BIN.tmp" "$OTELCOL_GATEWAY_BIN"
+	rm -rf "$build"
+	printf 'ocb=%s\ngo=%s\nbuilt=%s\nseconds=%s\n' \
+		"$OCB_GATEWAY_VERSION" "$(cd / && go env GOVERSION)" \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$PIPELINE_GATEWAY_KEY_DIR/.complete"
+	echo "Built in $(pipeline_fmt_secs $((SECONDS - start))):"
+	printf '  OTELCOL_GATEWAY_BIN=%s\n' "$OTELCOL_GATEWAY_BIN"
+}
+
+# Each part under its own lock; what another setup.sh built meanwhile is reused.
+if pipeline_main_is_built; then
+	printf 'cached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
+elif lock_key_dir "$PIPELINE_KEY_DIR" 9 pipeline_main_is_built; then
+	build_main
+else
+	printf 'cached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
+fi
+if pipeline_gateway_is_built; then
+	printf 'cached: %s\n' "$OTELCOL_GATEWAY_BIN"
+elif lock_key_dir "$PIPELINE_GATEWAY_KEY_DIR" 8 pipeline_gateway_is_built; then
+	build_gateway
+else
+	printf 'cached: %s\n' "$OTELCOL_GATEWAY_BIN"
+fi

@@ -26,9 +26,11 @@ impl Pipeline {
         Pipeline::start_with(&[])
     }
 
-    /// [`Pipeline::start`] with `extra` environment for `pipeline.sh`
-    /// (`PIPELINE_EXTRA_CONFIG`, `PIPELINE_EXTRA_PORTS`, …).
-    pub fn start_with(extra: &[(&str, &str)]) -> Option<Pipeline> {
+    /// Whether a pipeline can be started: true when its binaries are built
+    /// or `BUILDTRACE_E2E` is `required` (then a missing one fails the
+    /// start); false, saying so, otherwise. For tests with work to do before
+    /// [`Pipeline::start_with`] that a skip should spare.
+    pub fn available() -> bool {
         let built = Command::new("bash")
             .arg("-c")
             .arg(format!(". {}/env.sh", scripts().display()))
@@ -39,6 +41,14 @@ impl Pipeline {
             eprintln!(
                 "SKIPPED: the Collector and Jaeger are not built; run scripts/pipeline/setup.sh"
             );
+        }
+        built || required
+    }
+
+    /// [`Pipeline::start`] with `extra` environment for `pipeline.sh`
+    /// (`PIPELINE_EXTRA_CONFIG`, `PIPELINE_EXTRA_PORTS`, …).
+    pub fn start_with(extra: &[(&str, &str)]) -> Option<Pipeline> {
+        if !Pipeline::available() {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -54,13 +64,7 @@ impl Pipeline {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let text = std::fs::read_to_string(dir.path().join("pipeline.env")).unwrap();
-        let env = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let env = read_env(dir.path());
         Some(Pipeline { dir, env })
     }
 
@@ -68,6 +72,51 @@ impl Pipeline {
         self.env
             .get(key)
             .unwrap_or_else(|| panic!("pipeline.env has no {key}"))
+    }
+
+    /// The state directory `pipeline.sh` was given (logs, `pipeline.env`,
+    /// the file export, the Badger store).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// `pipeline.sh restart-jaeger`: Jaeger alone stopped (the script waits
+    /// for the process to exit) and started again on the same ports with the
+    /// same storage; `pipeline.env` is read again (its `JAEGER_PID` changes).
+    /// Returns the script's output.
+    pub fn restart_jaeger(&mut self) -> String {
+        let out = Command::new(scripts().join("pipeline.sh"))
+            .arg("restart-jaeger")
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "restart-jaeger failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.env = read_env(self.dir.path());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The sum of the samples of the Prometheus metric `name` whose labels
+    /// include every `labels` pair, from the endpoint in `pipeline.env`
+    /// variable `url_key` (`OTELCOL_METRICS_URL`, `GATEWAY_METRICS_URL`);
+    /// `None` while the endpoint does not answer.
+    pub fn metric(&self, url_key: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let out = Command::new("curl")
+            .args(["-sf", "--max-time", "5", self.var(url_key)])
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        Some(prometheus_sum(
+            &String::from_utf8_lossy(&out.stdout),
+            name,
+            labels,
+        ))
     }
 
     /// The OTLP endpoint and protocol variables for `protocol` (`grpc` or
@@ -125,6 +174,36 @@ impl Drop for Pipeline {
             .arg(self.dir.path())
             .output();
     }
+}
+
+fn read_env(dir: &std::path::Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("pipeline.env")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The sum over the samples of `name` (Prometheus text format) whose labels
+/// include every pair in `labels`.
+pub fn prometheus_sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, rest) = match series.split_once('{') {
+                Some((m, r)) => (m, r.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            (metric == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.split(',').any(|kv| kv == format!("{k}=\"{v}\""))))
+            .then(|| value.parse::<f64>().ok())
+            .flatten()
+        })
+        .sum()
 }
 
 /// GET a URL on loopback with curl (the project's tests add no HTTP client).
