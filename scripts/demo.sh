@@ -6,7 +6,9 @@
 #
 # Usage: scripts/demo.sh [--keep]
 #   --keep  leave the Collector and Jaeger running afterwards, to browse the
-#           traces; the script prints the query URL and the stop command.
+#           traces (kept on disk by Jaeger's Badger store, so they survive a
+#           restart of Jaeger); the script prints the query URL and the stop
+#           and restart commands.
 # Needs Rust, git, curl and Go. The first run builds the Collector and Jaeger
 # from source (about 10 minutes on 2 cores); later runs reuse that build.
 set -euo pipefail
@@ -17,7 +19,11 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 keep=0
 case "${1:-}" in
 '') ;;
---keep) keep=1 ;;
+--keep)
+	keep=1
+	# Kept runs store traces on disk: they survive pipeline.sh restart-jaeger.
+	export PIPELINE_JAEGER_STORAGE=${PIPELINE_JAEGER_STORAGE:-badger}
+	;;
 -h | --help)
 	usage
 	exit 0
@@ -64,6 +70,7 @@ finish() {
 		echo
 		echo "The pipeline keeps running (--keep). Jaeger's query API: ${JAEGER_QUERY_URL:-?}"
 		echo "Stop it with: $PWD/$pipeline/pipeline.sh stop $state && rm -rf $state"
+		echo "Restart Jaeger alone (traces kept on disk): $PWD/$pipeline/pipeline.sh restart-jaeger $state"
 		return
 	fi
 	"$pipeline/pipeline.sh" stop "$state" >/dev/null 2>&1 || true
