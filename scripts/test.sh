@@ -7,9 +7,11 @@
 #
 # It installs what it needs on a machine that has nothing: every crate the
 # lock file names (for every target, so the fixture builds run offline), the
-# MSRV toolchain and Miri through rustup, the Collector, Jaeger and cosign
-# from the Go module proxy, cargo-auditable and rust-audit-info from the
-# crate registry (all cached outside the clone).
+# MSRV toolchain and Miri through rustup, the Collector, the gateway
+# Collector, Jaeger, Docker Compose and cosign from the Go module proxy,
+# cargo-auditable and rust-audit-info from the crate registry, the cross
+# targets' linkers and runners from Debian and rustup (all cached outside
+# the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,13 +52,31 @@ step "the Collector and Jaeger (built once, then cached)"
 # each cached outside the clone by version. Without them those tests fail too.
 step "cosign, cargo-auditable, rust-audit-info (built once, then cached)"
 ./scripts/tools/cosign.sh && ./scripts/tools/auditable.sh
+# Docker Compose (Go module proxy, cached): the judge of docker-compose.yaml's
+# profiles (`docker compose config`; no Docker engine needed).
+step "Docker Compose (built once, then cached)"
+./scripts/pipeline/compose.sh --build
 export BUILDTRACE_E2E=required
+# Cross targets: linkers, wine, qemu-user (Debian), the rustup targets and a
+# wine prefix (cached). The CI targets (win64 under wine, aarch64 under qemu)
+# are then required by tests/cross_targets.rs; BUILDTRACE_CROSS=all and
+# `scripts/cross/setup.sh --all` take in every target this machine builds.
+export BUILDTRACE_CROSS=${BUILDTRACE_CROSS:-ci}
+step "cross targets: $(./scripts/cross/targets.sh "--$BUILDTRACE_CROSS" | tr '\n' ' ')"
+./scripts/cross/setup.sh "--$BUILDTRACE_CROSS"
 
 step "cargo test (all features)"
 cargo test --locked --all-features
 
 step "cargo test (default features only: the runtime as most users build it)"
 cargo test --locked --lib
+
+step "the ring and the tick clock on aarch64, under qemu-user"
+(
+  while IFS= read -r line; do export "${line?}"; done < <(./scripts/cross/env.sh aarch64-unknown-linux-gnu)
+  CARGO_TARGET_DIR=target/cross-lib cargo test --locked --lib --no-default-features \
+    --target aarch64-unknown-linux-gnu -- ring:: startup::clock::
+)
 
 step "loom models of the startup ring (bounded preemptions)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \

@@ -169,7 +169,7 @@ fn check(triple: &str) {
     }
 
     // The record's section, by the format's own tools, holds the record.
-    let (record_section, text_section) = t.section_names();
+    let (record_section, _) = t.section_names();
     let (record, size) = t.section(exe, record_section);
     let bytes = std::fs::read(exe).unwrap();
     assert!(size >= 64, "{triple}: {record_section} is {size} bytes");

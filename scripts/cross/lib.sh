@@ -66,8 +66,9 @@ cross_resolve_paths() {
 	winever=$( (wine --version 2>/dev/null || echo none) | tr -d '\n')
 	key=$(printf 'recipe=%s wine=%s\n' "$CROSS_RECIPE" "$winever" | sha256sum | cut -c1-12)
 	WINE_PREFIX_DIR=$CROSS_TOOLS_DIR/wine-$key
-	key=$(printf 'recipe=%s ziglang=%s cargo-zigbuild=%s rustc=%s\n' "$CROSS_RECIPE" \
-		"$ZIGLANG_VERSION" "$CARGO_ZIGBUILD_VERSION" "$(rustc -vV | tr '\n' ' ')" | sha256sum | cut -c1-12)
+	key=$(printf 'recipe=%s ziglang=%s cargo-zigbuild=%s macholib=%s rustc=%s\n' "$CROSS_RECIPE" \
+		"$ZIGLANG_VERSION" "$CARGO_ZIGBUILD_VERSION" "$MACHOLIB_VERSION" "$(rustc -vV | tr '\n' ' ')" |
+		sha256sum | cut -c1-12)
 	ZIG_DIR=$CROSS_TOOLS_DIR/zig-$key
 }
 

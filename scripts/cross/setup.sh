@@ -127,7 +127,7 @@ if ((${#zig_targets[@]})); then
 		t0=$SECONDS
 		rm -rf "$ZIG_DIR"
 		mkdir -p "$ZIG_DIR/bin"
-		if python3 -m pip install --quiet --disable-pip-version-check --target "$ZIG_DIR/py" "ziglang==$ZIGLANG_VERSION" "macholib==$MACHOLIB_VERSION" &&
+		if python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$ZIG_DIR/py" "ziglang==$ZIGLANG_VERSION" "macholib==$MACHOLIB_VERSION" &&
 			ln -sf "$ZIG_DIR/py/ziglang/zig" "$ZIG_DIR/bin/zig" &&
 			cargo install --quiet --locked --root "$ZIG_DIR" --version "$CARGO_ZIGBUILD_VERSION" cargo-zigbuild; then
 			touch "$ZIG_DIR/.complete"
