@@ -17,6 +17,7 @@
 //!   the real cosign;
 //! - run under its runner against the real Collector, its startup span
 //!   holds the startup events at the times they were recorded.
+//!
 //! Provenance IDs differ per target and repeat for a second build of the
 //! same commit with the same `SOURCE_DATE_EPOCH`.
 
