@@ -34,6 +34,7 @@ mod tools;
 
 use common::{run, Build, Repo};
 use cross::Target;
+use pipeline::otlp_attributes as attributes;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -410,23 +411,6 @@ fn startup_span(t: &Target, exe: &Path) {
             "{triple}: {name} at {at} ns, recorded between {before} and {after} µs (clock error {error_ns} ns)"
         );
     }
-}
-
-/// OTLP/JSON attributes as `key -> text`.
-fn attributes(list: &Value) -> BTreeMap<String, String> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .map(|kv| {
-            let v = kv["value"].as_object().and_then(|o| o.values().next());
-            let text = match v {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            };
-            (kv["key"].as_str().unwrap_or_default().to_owned(), text)
-        })
-        .collect()
 }
 
 /// The resource and the `startup` span of `service` in the file exporter's

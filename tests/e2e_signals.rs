@@ -11,30 +11,11 @@ mod common;
 mod pipeline;
 
 use common::{run, Build, Repo};
-use pipeline::Pipeline;
+use pipeline::{otlp_attributes as attributes, Pipeline};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A resource's attributes as `key -> value` text.
-fn attributes(list: &Value) -> BTreeMap<String, String> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .map(|kv| {
-            // OTLP/JSON: {"stringValue": "…"}, {"boolValue": true},
-            // {"intValue": "42"} (64-bit integers as strings), …
-            let v = kv["value"].as_object().and_then(|o| o.values().next());
-            let text = match v {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            };
-            (kv["key"].as_str().unwrap_or_default().to_owned(), text)
-        })
-        .collect()
-}
 
 /// The file exporter's requests of one service, by signal.
 #[derive(Default, Debug)]

@@ -253,3 +253,22 @@ pub fn tags(list: &serde_json::Value) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// OTLP/JSON attributes (a resource's, a span's) as `key -> value` text.
+pub fn otlp_attributes(list: &serde_json::Value) -> BTreeMap<String, String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|kv| {
+            // OTLP/JSON: {"stringValue": "…"}, {"boolValue": true},
+            // {"intValue": "42"} (64-bit integers as strings), …
+            let v = kv["value"].as_object().and_then(|o| o.values().next());
+            let text = match v {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            (kv["key"].as_str().unwrap_or_default().to_owned(), text)
+        })
+        .collect()
+}
