@@ -101,7 +101,7 @@ macro_rules! embed {
 
             extern "C" fn buildtrace_register() {
                 $crate::embed::register(&BUILDTRACE_RECORD.0);
-                $crate::startup::anchor();
+                $crate::startup::constructor();
             }
 
             #[used]

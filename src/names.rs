@@ -177,8 +177,20 @@ pub mod startup {
     pub const TO_READY_MS: &str = "buildtrace.startup.to_ready_ms";
     /// Span attribute: the bound on the error of event timestamps, in ns.
     pub const CLOCK_ERROR_NS: &str = "buildtrace.startup.clock_error_ns";
-    /// Span attribute: where the span's start came from (`os` or `first_event`).
+    /// Span attribute: where the span's start came from: `os` (the
+    /// operating system's process start), `constructor` (buildtrace's
+    /// constructor, before `main`), `first_event` or `init`.
     pub const START_SOURCE: &str = "buildtrace.startup.start_source";
+    /// Span attribute: how coarse the operating system's process start is,
+    /// in milliseconds (its clock tick: 10 on Linux); absent where the OS
+    /// gives no start.
+    pub const OS_START_PRECISION_MS: &str = "buildtrace.startup.os_start_precision_ms";
+    /// Span attribute: milliseconds from the span's start to buildtrace's
+    /// constructor, which runs before `main` in binaries that use `embed!`.
+    pub const CONSTRUCTOR_MS: &str = "buildtrace.startup.constructor_ms";
+    /// Span attribute: milliseconds from the constructor to init, both read
+    /// in the events' own clock (precise to the clock error).
+    pub const CONSTRUCTOR_TO_INIT_MS: &str = "buildtrace.startup.constructor_to_init_ms";
 
     /// Event attribute: the `tracing` level of a captured event.
     pub const LEVEL: &str = "level";

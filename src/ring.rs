@@ -36,10 +36,18 @@ use core::mem::MaybeUninit;
 #[derive(Debug)]
 struct Padded<T>(T);
 
+/// Aligned to a cache line, so that two producers never write the same line
+/// (a slot of a power-of-two size, a multiple of 64 bytes, spans whole lines).
+#[repr(align(64))]
 struct Slot<T> {
     /// The stamp minus the slot's index (see the module docs).
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Bytes of one slot holding a `T`: its stamp and value, cache-line aligned.
+pub(crate) const fn slot_size<T>() -> usize {
+    core::mem::size_of::<Slot<T>>()
 }
 
 /// The queue. `N` is its capacity, at least 1.
@@ -126,15 +134,32 @@ impl<T: Copy, const N: usize> Ring<T, N> {
 
     /// Appends `value`, or counts it as dropped when the ring is full.
     /// Returns whether it was kept.
+    #[cfg(any(test, loom))]
     #[inline]
     pub(crate) fn push(&self, value: T) -> bool {
         self.push_with(|| value)
     }
 
-    /// Appends the value `make` returns, building it straight into its slot;
-    /// `make` is not called when the ring is full.
+    /// Appends the value `make` returns; `make` is not called when the ring
+    /// is full.
+    #[cfg(any(test, loom))]
     #[inline]
     pub(crate) fn push_with(&self, make: impl FnOnce() -> T) -> bool {
+        // SAFETY: `init` writes a whole value.
+        unsafe {
+            self.push_in_place(|slot| {
+                slot.write(make());
+            })
+        }
+    }
+
+    /// Appends a value that `init` writes straight into its slot (no copy of
+    /// the whole value); `init` is not called when the ring is full.
+    ///
+    /// # Safety
+    /// `init` must leave the slot holding a valid `T`.
+    #[inline]
+    pub(crate) unsafe fn push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
             let (index, _) = self.split(head);
@@ -151,7 +176,7 @@ impl<T: Copy, const N: usize> Ring<T, N> {
                         // SAFETY: winning the CAS for position `head` while the
                         // slot's stamp was `head` makes this producer the only
                         // accessor of the slot until it publishes the next stamp.
-                        slot.value.with_mut(|v| unsafe { (*v).write(make()) });
+                        slot.value.with_mut(|v| init(unsafe { &mut *v }));
                         slot.stamp
                             .store(head.wrapping_add(1).wrapping_sub(index), Ordering::Release);
                         return true;
@@ -248,13 +273,17 @@ impl<T: Copy, const N: usize> Ring<T, N> {
         N
     }
 
-    /// Touches every page of the ring, so that no later push pays a first-
-    /// touch page fault. Writes nothing a reader can see: each stamp is
-    /// rewritten with the value it holds, by a CAS that fails harmlessly if a
-    /// producer changed it meanwhile.
+    /// Touches the pages of the positions and of the first `n` slots, so that
+    /// no later push into them pays a first-touch page fault. Writes nothing a reader can see:
+    /// each stamp is rewritten with the value it holds, by a CAS that fails
+    /// harmlessly if a producer changed it meanwhile.
     #[cfg(not(loom))]
-    pub(crate) fn prefault(&self) {
-        for slot in &self.slots {
+    pub(crate) fn prefault(&self, n: usize) {
+        for counter in [&self.head.0, &self.tail.0] {
+            let v = counter.load(Ordering::Relaxed);
+            let _ = counter.compare_exchange(v, v, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        for slot in self.slots.iter().take(n) {
             let s = slot.stamp.load(Ordering::Relaxed);
             let _ = slot
                 .stamp
@@ -306,7 +335,7 @@ mod tests {
     #[test]
     fn a_static_ring_is_zero_initialised() {
         static R: Ring<[u8; 40], 64> = Ring::new();
-        R.prefault();
+        R.prefault(64);
         assert!(R.push([7; 40]));
         assert_eq!(R.pop(), Some([7; 40]));
     }

@@ -19,7 +19,9 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use crate::inspect::render::escape_terminal;
-use crate::names::startup::{DROPPED_COUNT, SPAN_NAME, START_SOURCE, TO_INIT_MS, TO_READY_MS};
+use crate::names::startup::{
+    CONSTRUCTOR_MS, DROPPED_COUNT, SPAN_NAME, START_SOURCE, TO_INIT_MS, TO_READY_MS,
+};
 
 use super::model::EVENT_FIELD;
 use super::{tag, time, Span};
@@ -105,6 +107,7 @@ fn rows(span: &Span) -> Vec<Row> {
         Some(other) => format!("start: {}", escape_terminal(other)),
     };
     let mut rows = vec![marker(0, &start)];
+    rows.extend(micros_of_ms(CONSTRUCTOR_MS).map(|at| marker(at, "before main")));
     rows.extend(span.logs.iter().map(|log| {
         let name = tag(&log.fields, EVENT_FIELD).map_or_else(String::new, |v| text(v, false));
         let fields: String = (log.fields.iter())
@@ -205,6 +208,7 @@ mod tests {
         let span = startup(
             &[
                 (START_SOURCE, json!("os")),
+                (CONSTRUCTOR_MS, json!(1.0)),
                 (TO_INIT_MS, json!(18.0)),
                 (TO_READY_MS, json!(24.0)),
             ],
@@ -227,6 +231,7 @@ mod tests {
             render(&span),
             "startup: 2 events, process start to ready in 24.0 ms\n\
              \x20 +  0.0 ms  ▏                          [process start]\n\
+             \x20 +  1.0 ms  ▏█                         [before main]\n\
              \x20 +  3.1 ms  ▏███▏                      config.loaded  path=app.toml  entries=42\n\
              \x20 + 12.0 ms  ▏████████████              listener bound  addr=\"a b\"\n\
              \x20 + 18.0 ms  ▏██████████████████        [init]\n\

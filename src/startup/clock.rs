@@ -110,6 +110,16 @@ pub(crate) fn ensure_first_anchor() {
     }
 }
 
+/// Whether anchor A was taken.
+pub(crate) fn first_anchor_taken() -> bool {
+    FIRST.get().is_some()
+}
+
+/// The wall-clock time of anchor A, if it was taken.
+pub(crate) fn first_anchor_wall() -> Option<SystemTime> {
+    FIRST.get().map(|a| a.wall)
+}
+
 /// Converts ticks to wall-clock time, calibrated between anchor A and `now`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Converter {

@@ -16,9 +16,9 @@
 //! never both and never neither. Events racing the handover are counted in
 //! flight; the handover waits for them before returning.
 
-use super::{clock, push, Event, EventValue, InlineStr, Origin};
+use super::event::{Arg, Record as RingRecord, Source};
+use super::{clock, push_in_place};
 use core::any::TypeId;
-use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tracing_core::span::{Attributes, Id, Record};
@@ -302,48 +302,57 @@ fn capture(event: &TracingEvent<'_>) {
         return;
     }
     let metadata = event.metadata();
-    let mut record = Event::new(
-        metadata.name(),
-        clock::ticks(),
-        super::thread_number(),
-        Origin::Tracing(metadata),
-    );
-    event.record(&mut Fields(&mut record));
-    push(record);
+    clock::ensure_first_anchor();
+    let ticks = clock::ticks();
+    let thread = super::thread_number();
+    push_in_place(Source::Tracing(metadata), ticks, thread, |record| {
+        // The message first: it leads the text area.
+        event.record(&mut Message(record));
+        event.record(&mut Fields(record));
+    });
 }
 
-/// Copies an event's fields into a record: typed where tracing gives a type,
-/// formatted inline otherwise.
-struct Fields<'a>(&'a mut Event);
+/// Copies an event's message into a record.
+struct Message<'a>(&'a mut RingRecord);
 
-impl tracing_core::field::Visit for Fields<'_> {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.push(field.name(), EventValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.push(field.name(), EventValue::U64(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.push(field.name(), EventValue::F64(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.push(field.name(), EventValue::Bool(value));
-    }
+impl tracing_core::field::Visit for Message<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            let _ = self.0.message.write_str(value);
-            return;
+            self.0.set_message(format_args!("{value}"));
         }
-        self.0
-            .push(field.name(), EventValue::Str(InlineStr::new(value)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {
-            let _ = write!(self.0.message, "{value:?}");
-            return;
+            self.0.set_message(format_args!("{value:?}"));
         }
-        let mut text = InlineStr::EMPTY;
-        let _ = write!(text, "{value:?}");
-        self.0.push(field.name(), EventValue::Str(text));
+    }
+}
+
+/// Copies an event's other fields into a record: typed where tracing gives
+/// a type, formatted inline otherwise.
+struct Fields<'a>(&'a mut RingRecord);
+
+impl tracing_core::field::Visit for Fields<'_> {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.push(field.index(), Arg::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.push(field.index(), Arg::U64(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.push(field.index(), Arg::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.push(field.index(), Arg::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() != "message" {
+            self.0.push(field.index(), Arg::Str(value));
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() != "message" {
+            self.0.push_debug(field.index(), value);
+        }
     }
 }

@@ -15,10 +15,14 @@
 //!
 //! The ring holds [`CAPACITY`] records (set at build time with the
 //! `BUILDTRACE_STARTUP_CAPACITY` environment variable; default 512), of
-//! [`SLOT_BYTES`] (336) bytes each: 168 KiB by default, zero-initialised, so it
-//! lives in `.bss` and costs nothing in the binary or in memory until
-//! written. Each 4 KiB page costs one page fault when first written (a 16th
-//! of the records pay it); [`prefault`] pays them all at once, up front.
+//! [`SLOT_BYTES`] (256) bytes each, four cache lines: 128 KiB by default,
+//! zero-initialised and page-aligned, so it lives in `.bss` and costs nothing
+//! in the binary or in memory until written. A record writes only what it
+//! uses: its fixed fields and the bytes of its text. Each 4 KiB page costs
+//! one page fault when first written; the constructor [`embed!`](crate::embed!)
+//! runs before `main` touches the first [`PRE_MAIN_SLOTS`] slots (8 KiB), so
+//! the first events of a process pay none, and [`prefault`] pays for the
+//! rest up front.
 //!
 //! When the ring is full the earliest records are kept: every later one is
 //! counted exactly, and the drain reports them as one "N startup events
@@ -34,7 +38,12 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
-pub use event::{Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
+pub use event::{
+    Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN, TEXT_LEN,
+};
+#[doc(hidden)]
+pub use event::{Arg, Site};
+use event::{Record, Source};
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -44,8 +53,19 @@ use std::time::SystemTime;
 /// Records the ring holds.
 pub const CAPACITY: usize = parse_capacity(option_env!("BUILDTRACE_STARTUP_CAPACITY"));
 
-/// Bytes of one slot of the ring (a record and its stamp).
-pub const SLOT_BYTES: usize = core::mem::size_of::<Event>() + core::mem::size_of::<usize>();
+/// Bytes of one slot of the ring (a record and its stamp, cache-line aligned).
+pub const SLOT_BYTES: usize = crate::ring::slot_size::<Record>();
+
+/// Slots the constructor of [`embed!`](crate::embed!) touches before `main`:
+/// the first two pages.
+pub const PRE_MAIN_SLOTS: usize = {
+    let n = 8192 / SLOT_BYTES;
+    if n < CAPACITY {
+        n
+    } else {
+        CAPACITY
+    }
+};
 
 const fn parse_capacity(s: Option<&str>) -> usize {
     let Some(s) = s else { return 512 };
@@ -67,7 +87,11 @@ const fn parse_capacity(s: Option<&str>) -> usize {
     n
 }
 
-static RING: Ring<Event, CAPACITY> = Ring::new();
+/// Page-aligned, so that the first records share as few pages as can be.
+#[repr(C, align(4096))]
+struct PageAligned<T>(T);
+
+static RING: PageAligned<Ring<Record, CAPACITY>> = PageAligned(Ring::new());
 /// Set when the startup span has ended: records stop.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 /// Records made after the startup span ended.
@@ -93,7 +117,7 @@ fn thread_number() -> u32 {
 /// Records a startup event: what [`startup!`](crate::startup!) expands to.
 #[doc(hidden)]
 #[inline]
-pub fn record(name: &'static str, attrs: &[(&'static str, EventValue)]) {
+pub fn record(site: &'static Site, args: &[Arg<'_>]) {
     if CLOSED.load(Ordering::Relaxed) {
         LATE.fetch_add(1, Ordering::Relaxed);
         return;
@@ -101,20 +125,26 @@ pub fn record(name: &'static str, attrs: &[(&'static str, EventValue)]) {
     clock::ensure_first_anchor();
     let ticks = clock::ticks();
     let thread = thread_number();
-    RING.push_with(|| {
-        let mut event = Event::new(name, ticks, thread, Origin::Macro);
-        for &(k, v) in attrs {
-            event.push(k, v);
+    push_in_place(Source::Site(site), ticks, thread, |record| {
+        for (key, &arg) in args.iter().enumerate() {
+            record.push(key, arg);
         }
-        event
     });
 }
 
-#[cfg_attr(not(feature = "otel"), allow(dead_code))]
+/// Writes a record straight into its slot: its fixed fields, then what
+/// `fill` adds.
 #[inline]
-pub(crate) fn push(event: Event) {
-    clock::ensure_first_anchor();
-    RING.push(event);
+pub(crate) fn push_in_place(
+    source: Source,
+    ticks: u64,
+    thread: u32,
+    fill: impl FnOnce(&mut Record),
+) {
+    // SAFETY: `Record::init` writes a whole record, which `fill` only adds to.
+    unsafe {
+        RING.0.push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)));
+    }
 }
 
 #[cfg_attr(not(feature = "otel"), allow(dead_code))]
@@ -122,18 +152,44 @@ pub(crate) fn closed() -> bool {
     CLOSED.load(Ordering::Relaxed)
 }
 
-/// Takes the first clock anchor now. [`embed!`](crate::embed!) calls it
-/// before `main`, which makes the conversion of ticks to wall-clock time
-/// precise however early the first event comes.
+/// Set when [`constructor`] took the first clock anchor.
+static PRE_MAIN: AtomicBool = AtomicBool::new(false);
+
+/// What the constructor of [`embed!`](crate::embed!) runs before `main`:
+/// takes the first clock anchor (the earliest point the program itself
+/// observes, in the events' clock, and the base that makes converting ticks
+/// precise however early the first event comes), numbers the main thread
+/// and touches the first [`PRE_MAIN_SLOTS`] slots of the ring, so that the
+/// process's first records pay no page fault.
+#[doc(hidden)]
+pub fn constructor() {
+    if !clock::first_anchor_taken() {
+        clock::ensure_first_anchor();
+        PRE_MAIN.store(true, Ordering::Relaxed);
+    }
+    thread_number();
+    RING.0.prefault(PRE_MAIN_SLOTS);
+}
+
+/// The constructor's earlier name, kept for binaries built with it.
 #[doc(hidden)]
 pub fn anchor() {
-    clock::ensure_first_anchor();
+    constructor();
+}
+
+/// When the constructor ran before `main`, if it did (the binary uses
+/// [`embed!`](crate::embed!) and the platform runs constructors).
+pub fn constructor_time() -> Option<SystemTime> {
+    PRE_MAIN
+        .load(Ordering::Relaxed)
+        .then(clock::first_anchor_wall)
+        .flatten()
 }
 
 /// Touches every page of the ring now, so that no record pays a first-touch
 /// page fault later. Optional; costs about one page fault per 4 KiB.
 pub fn prefault() {
-    RING.prefault();
+    RING.0.prefault(CAPACITY);
 }
 
 /// A startup event with its wall-clock time.
@@ -164,15 +220,15 @@ pub struct Drain {
 pub fn drain() -> Drain {
     let conv = clock::Converter::calibrate();
     let mut events: Vec<Drained> = Vec::new();
-    while let Some(event) = RING.pop() {
+    while let Some(record) = RING.0.pop() {
         events.push(Drained {
-            time: conv.wall(event.ticks),
-            event,
+            time: conv.wall(record.ticks),
+            event: record.event(),
         });
     }
     Drain {
         events,
-        dropped: RING.dropped(),
+        dropped: RING.0.dropped(),
         max_clock_error_ns: conv.max_error_ns,
         at: Some(conv.now()),
     }
@@ -190,24 +246,35 @@ pub fn late() -> u64 {
 
 /// How many records wait in the ring right now (a snapshot).
 pub fn pending() -> usize {
-    RING.len()
+    RING.0.len()
 }
 
 /// The ring's capacity.
 pub fn capacity() -> usize {
-    RING.capacity()
+    RING.0.capacity()
 }
 
 /// When the process started, as the operating system says: on Linux from
 /// `/proc/self/stat` (the start time in clock ticks since boot, rounded
-/// down) and the boot clock; `None` elsewhere or if unreadable.
+/// down to a tick, see [`process_start_precision`]) and the boot clock;
+/// `None` elsewhere or if unreadable.
 pub fn process_start_time() -> Option<SystemTime> {
     imp::process_start_time()
+}
+
+/// How coarse [`process_start_time`] is: one clock tick of `/proc` (10 ms
+/// on every Linux ABI); `None` where there is no OS start time.
+pub fn process_start_precision() -> Option<std::time::Duration> {
+    imp::TICK
 }
 
 #[cfg(target_os = "linux")]
 mod imp {
     use std::time::{Duration, SystemTime};
+
+    /// USER_HZ is 100 on every Linux ABI; sysconf would only confirm it.
+    const HZ: u64 = 100;
+    pub(super) const TICK: Option<Duration> = Some(Duration::from_nanos(1_000_000_000 / HZ));
 
     pub(super) fn process_start_time() -> Option<SystemTime> {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -216,9 +283,7 @@ mod imp {
         let rest = &stat[stat.rfind(')')? + 1..];
         // Field 22 (starttime) is the 20th after the command name.
         let start_ticks: u64 = rest.split_whitespace().nth(19)?.parse().ok()?;
-        // USER_HZ is 100 on every Linux ABI; sysconf would only confirm it.
-        let hz = 100u64;
-        let since_boot = Duration::from_nanos(start_ticks.checked_mul(1_000_000_000 / hz)?);
+        let since_boot = Duration::from_nanos(start_ticks.checked_mul(1_000_000_000 / HZ)?);
         let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
@@ -238,6 +303,8 @@ mod imp {
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
+    pub(super) const TICK: Option<std::time::Duration> = None;
+
     pub(super) fn process_start_time() -> Option<std::time::SystemTime> {
         None
     }
@@ -259,12 +326,11 @@ mod imp {
 /// ```
 #[macro_export]
 macro_rules! startup {
-    ($name:literal $(, $($key:ident).+ = $value:expr)* $(,)?) => {
-        $crate::startup::record(
-            $name,
-            &[$((stringify!($($key).+), $crate::startup::EventValue::from($value))),*],
-        )
-    };
+    ($name:literal $(, $($key:ident).+ = $value:expr)* $(,)?) => {{
+        static SITE: $crate::startup::Site =
+            $crate::startup::Site::new($name, &[$(stringify!($($key).+)),*]);
+        $crate::startup::record(&SITE, &[$($crate::startup::Arg::from($value)),*])
+    }};
 }
 
 #[cfg(test)]
@@ -272,7 +338,9 @@ mod tests {
     #[test]
     fn the_documented_memory_is_the_real_one() {
         // The module docs state the size of a slot and of the default ring.
-        assert_eq!(super::SLOT_BYTES, 336);
-        assert_eq!(super::SLOT_BYTES * super::CAPACITY, 172_032);
+        assert_eq!(super::SLOT_BYTES, 256);
+        assert_eq!(super::SLOT_BYTES * super::CAPACITY, 131_072);
+        assert_eq!(super::PRE_MAIN_SLOTS, 32);
+        assert_eq!(core::mem::align_of_val(&super::RING), 4096);
     }
 }

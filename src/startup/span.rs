@@ -3,8 +3,9 @@
 
 use super::{Drain, Drained, EventValue, Origin};
 use crate::names::startup::{
-    ATTRS_DROPPED, CLOCK_ERROR_NS, DROPPED_COUNT, EVENT_COUNT, LEVEL, SPAN_NAME, START_SOURCE,
-    TARGET, THREAD_ID, TO_INIT_MS, TO_READY_MS,
+    ATTRS_DROPPED, CLOCK_ERROR_NS, CONSTRUCTOR_MS, CONSTRUCTOR_TO_INIT_MS, DROPPED_COUNT,
+    EVENT_COUNT, LEVEL, OS_START_PRECISION_MS, SPAN_NAME, START_SOURCE, TARGET, THREAD_ID,
+    TO_INIT_MS, TO_READY_MS,
 };
 use opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
 use opentelemetry::{KeyValue, Value as OtelValue};
@@ -92,23 +93,43 @@ pub fn begin(tracer: &SdkTracer, end: EndAt) {
     let drain = super::drain();
     let init = drain.at.unwrap_or_else(SystemTime::now);
     let first_event = drain.events.first().map(|d| d.time);
-    let (start, source) = match (super::process_start_time(), first_event) {
-        // The OS rounds the start down to its clock tick; never start after
-        // the first record all the same.
-        (Some(os), Some(first)) => (os.min(first), "os"),
-        (Some(os), None) => (os, "os"),
-        (None, Some(first)) => (first, "first_event"),
-        (None, None) => (init, "init"),
-    };
+    let constructor = super::constructor_time();
+    // The earliest of what is known. The OS start is rounded down to its
+    // clock tick, so it is never after the truth; the constructor and the
+    // first event are read in the events' clock, after the truth.
+    let (start, source) = [
+        (super::process_start_time(), "os"),
+        (constructor, "constructor"),
+        (first_event, "first_event"),
+        (Some(init), "init"),
+    ]
+    .into_iter()
+    .filter_map(|(t, source)| t.map(|t| (t, source)))
+    .min_by_key(|&(t, _)| t)
+    .unwrap_or((init, "init"));
+    let mut attributes = vec![
+        KeyValue::new(START_SOURCE, source),
+        KeyValue::new(TO_INIT_MS, millis(start, init)),
+        KeyValue::new(CLOCK_ERROR_NS, drain.max_clock_error_ns),
+    ];
+    if let Some(precision) = super::process_start_precision() {
+        attributes.push(KeyValue::new(
+            OS_START_PRECISION_MS,
+            precision.as_secs_f64() * 1e3,
+        ));
+    }
+    if let Some(constructor) = constructor {
+        attributes.push(KeyValue::new(CONSTRUCTOR_MS, millis(start, constructor)));
+        attributes.push(KeyValue::new(
+            CONSTRUCTOR_TO_INIT_MS,
+            millis(constructor, init),
+        ));
+    }
     let span = tracer
         .span_builder(SPAN_NAME)
         .with_kind(SpanKind::Internal)
         .with_start_time(start)
-        .with_attributes([
-            KeyValue::new(START_SOURCE, source),
-            KeyValue::new(TO_INIT_MS, millis(start, init)),
-            KeyValue::new(CLOCK_ERROR_NS, drain.max_clock_error_ns),
-        ])
+        .with_attributes(attributes)
         .start(tracer);
     let mut state = Open {
         span,

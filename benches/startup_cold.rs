@@ -1,0 +1,157 @@
+//! `startup!` the way users meet it: a fresh process, its first events,
+//! beside crossbeam's `ArrayQueue` in the same processes.
+//!
+//! `cargo bench --bench startup_cold [-- PROCESSES]` launches this binary
+//! again PROCESSES times (default 31). Each child, from the first line of
+//! `main` and with no `prefault()` call:
+//!
+//! - records its first 20 startup events (2 attributes, as in the
+//!   comparison service), timed as one batch: the **cold** cost per event,
+//!   page faults and cold caches included;
+//! - then 200 batches of 20 more, the ring drained between batches outside
+//!   the timing: the **warm** cost per event (the median batch);
+//! - the same two figures for a fresh `ArrayQueue<[u8; 64]>` of the same
+//!   capacity, pushed a 64-byte record (its constructor writes every slot,
+//!   so its pages are resident before the first push).
+//!
+//! The parent prints the medians over processes and the ratios cold ÷ warm
+//! and buildtrace ÷ `ArrayQueue`, and with `--check` fails when the cold
+//! ratio is over `COLD_RATIO_LIMIT` (the CI smoke guard: a ratio of two
+//! figures from the same process, never an absolute time).
+
+buildtrace::embed!();
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::Instant;
+
+const FIRST: usize = 20;
+const WARM_BATCHES: usize = 200;
+
+type Rec64 = [u8; 64];
+
+fn minflt() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = &s[s.rfind(')').map_or(0, |i| i + 1)..];
+    rest.split_whitespace().nth(7).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn child() {
+    // buildtrace, cold: the process's first events.
+    let f0 = minflt();
+    let t = Instant::now();
+    for i in 0..FIRST {
+        buildtrace::startup!("startup.step", step = i, phase = "config");
+    }
+    let cold = t.elapsed().as_nanos() as f64 / FIRST as f64;
+    let f1 = minflt();
+    if std::env::var_os("FAULTS").is_some() { eprintln!("faults {}", f1 - f0 - 0); }
+    drop(black_box(buildtrace::startup::drain()));
+    let mut warm = Vec::with_capacity(WARM_BATCHES);
+    for _ in 0..WARM_BATCHES {
+        let t = Instant::now();
+        for i in 0..FIRST {
+            buildtrace::startup!("startup.step", step = i, phase = "config");
+        }
+        warm.push(t.elapsed().as_nanos() as f64 / FIRST as f64);
+        drop(black_box(buildtrace::startup::drain()));
+    }
+
+    // crossbeam's queue, made (allocated, every slot written) outside the
+    // timing, then cold and warm the same way.
+    let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
+    let record = |i: usize| {
+        let mut r = [0u8; 64];
+        r[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        r[8..14].copy_from_slice(b"config");
+        r
+    };
+    let t = Instant::now();
+    for i in 0..FIRST {
+        let _ = queue.push(black_box(record(i)));
+    }
+    let queue_cold = t.elapsed().as_nanos() as f64 / FIRST as f64;
+    while queue.pop().is_some() {}
+    let mut queue_warm = Vec::with_capacity(WARM_BATCHES);
+    for _ in 0..WARM_BATCHES {
+        let t = Instant::now();
+        for i in 0..FIRST {
+            let _ = queue.push(black_box(record(i)));
+        }
+        queue_warm.push(t.elapsed().as_nanos() as f64 / FIRST as f64);
+        while queue.pop().is_some() {}
+    }
+    println!(
+        "{cold:.2}\t{:.2}\t{queue_cold:.2}\t{:.2}",
+        median(&mut warm),
+        median(&mut queue_warm)
+    );
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::var_os("BUILDTRACE_COLD_CHILD").is_some() {
+        return child();
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let check = args.iter().any(|a| a == "--check");
+    let processes: usize = args
+        .iter()
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(31)
+        .max(1);
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let mut columns: [Vec<f64>; 4] = Default::default();
+    for _ in 0..processes {
+        let out = Command::new(&exe)
+            .env("BUILDTRACE_COLD_CHILD", "1")
+            .output()
+            .expect("the bench relaunches itself");
+        assert!(out.status.success(), "a child failed: {out:?}");
+        let line = String::from_utf8_lossy(&out.stdout);
+        let figures: Vec<f64> = line
+            .trim()
+            .split('\t')
+            .map(|f| f.parse().expect("a child prints four numbers"))
+            .collect();
+        for (column, figure) in columns.iter_mut().zip(figures) {
+            column.push(figure);
+        }
+    }
+    let [cold, warm, queue_cold, queue_warm] = columns.map(|mut c| median(&mut c));
+    println!("startup! the way users meet it: medians over {processes} fresh processes, ns per event");
+    println!("| figure | buildtrace `startup!` | `ArrayQueue::push` (64 B) | buildtrace ÷ queue |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| first {FIRST} events of the process (cold) | {cold:.1} | {queue_cold:.1} | {:.2}× |",
+        cold / queue_cold
+    );
+    println!(
+        "| warm (median of {WARM_BATCHES} batches of {FIRST}) | {warm:.1} | {queue_warm:.1} | {:.2}× |",
+        warm / queue_warm
+    );
+    println!(
+        "| cold ÷ warm | {:.2}× | {:.2}× | |",
+        cold / warm,
+        queue_cold / queue_warm
+    );
+    if check {
+        let limit: f64 = std::env::var("COLD_RATIO_LIMIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8.0);
+        if cold / warm > limit {
+            eprintln!(
+                "startup! cold ÷ warm is {:.2}×, over the guard's {limit}× (the goal is 2×): \
+                 a gross regression of the first events' cost",
+                cold / warm
+            );
+            std::process::exit(1);
+        }
+        println!("guard: cold ÷ warm {:.2}× ≤ {limit}×", cold / warm);
+    }
+}
