@@ -7,8 +7,8 @@
 use buildtrace::opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Times `iters` calls of `timed` in batches of `batch`, calling `drain`
@@ -29,30 +29,57 @@ fn batched(iters: u64, batch: u64, mut timed: impl FnMut(), mut drain: impl FnMu
     total
 }
 
-/// Like [`batched`], while a second thread calls `other` the whole time.
+/// Times `iters` calls of `timed` while a second thread calls `other` as
+/// many times, both starting each batch of `batch` together and recording
+/// only then; `drain` runs after both finished a batch, outside the timing.
+/// The two meet by spinning on atomics (a sleeping barrier's wake-up skew
+/// is longer than a batch). With the ring holding both batches, no record
+/// meets a full ring: every timed record is a real, contended write.
 fn contended(
     iters: u64,
     batch: u64,
     other: impl Fn() + Send + 'static,
-    timed: impl FnMut(),
-    drain: impl FnMut(),
+    mut timed: impl FnMut(),
+    mut drain: impl FnMut(),
 ) -> Duration {
-    let stop = Arc::new(AtomicBool::new(false));
-    let barrier = Arc::new(Barrier::new(2));
+    let batches = iters.div_ceil(batch);
+    // The other thread's last batch number ready, started by `go`, finished.
+    let ready = Arc::new(AtomicU64::new(0));
+    let go = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicU64::new(0));
+    let wait_for = |a: &AtomicU64, n: u64| {
+        while a.load(Ordering::Acquire) != n {
+            std::hint::spin_loop();
+        }
+    };
     let thread = {
-        let (stop, barrier) = (stop.clone(), barrier.clone());
+        let (ready, go, finished) = (ready.clone(), go.clone(), finished.clone());
         std::thread::spawn(move || {
-            barrier.wait();
-            while !stop.load(Ordering::Relaxed) {
-                other();
+            for b in 1..=batches {
+                ready.store(b, Ordering::Release);
+                wait_for(&go, b);
+                for _ in 0..batch {
+                    other();
+                }
+                finished.store(b, Ordering::Release);
             }
         })
     };
-    barrier.wait();
-    let elapsed = batched(iters, batch, timed, drain);
-    stop.store(true, Ordering::Relaxed);
+    let mut total = Duration::ZERO;
+    for b in 1..=batches {
+        wait_for(&ready, b);
+        go.store(b, Ordering::Release);
+        let t = Instant::now();
+        for _ in 0..batch {
+            timed();
+        }
+        total += t.elapsed();
+        wait_for(&finished, b);
+        drain();
+    }
     thread.join().unwrap();
-    elapsed
+    // Per record as criterion counts them: scaled to `iters`.
+    total.mul_f64(iters as f64 / (batches * batch) as f64)
 }
 
 /// Half the ring per batch: no timed record meets a full ring.
@@ -60,9 +87,10 @@ fn ring_batch() -> u64 {
     buildtrace::startup::capacity() as u64 / 2
 }
 
-/// With a second thread filling the same ring, a smaller batch keeps timed
-/// records off the "full" path.
-const CONTENDED_BATCH: u64 = 64;
+/// Records per thread per contended batch: both batches fit the ring.
+fn contended_batch() -> u64 {
+    buildtrace::startup::capacity() as u64 / 2
+}
 
 fn drain_ring() {
     black_box(buildtrace::startup::drain());
@@ -97,7 +125,7 @@ fn startup(c: &mut Criterion) {
         b.iter_custom(|iters| {
             contended(
                 iters,
-                CONTENDED_BATCH,
+                contended_batch(),
                 || buildtrace::startup!("other", n = 1_u64, ok = true),
                 || buildtrace::startup!("config.loaded", entries = 42_u64, path = "app.toml"),
                 drain_ring,
@@ -133,7 +161,7 @@ fn startup(c: &mut Criterion) {
             let other = queue.clone();
             contended(
                 iters,
-                CONTENDED_BATCH,
+                contended_batch(),
                 move || {
                     let _ = other.push(black_box(Rec64 {
                         name: "other",

@@ -33,7 +33,10 @@ type Rec64 = [u8; 64];
 fn minflt() -> u64 {
     let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let rest = &s[s.rfind(')').map_or(0, |i| i + 1)..];
-    rest.split_whitespace().nth(7).and_then(|v| v.parse().ok()).unwrap_or(0)
+    rest.split_whitespace()
+        .nth(7)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn child() {
@@ -45,7 +48,9 @@ fn child() {
     }
     let cold = t.elapsed().as_nanos() as f64 / FIRST as f64;
     let f1 = minflt();
-    if std::env::var_os("FAULTS").is_some() { eprintln!("faults {}", f1 - f0 - 0); }
+    if std::env::var_os("FAULTS").is_some() {
+        eprintln!("faults {}", f1 - f0 - 0);
+    }
     drop(black_box(buildtrace::startup::drain()));
     let mut warm = Vec::with_capacity(WARM_BATCHES);
     for _ in 0..WARM_BATCHES {
@@ -123,7 +128,9 @@ fn main() {
         }
     }
     let [cold, warm, queue_cold, queue_warm] = columns.map(|mut c| median(&mut c));
-    println!("startup! the way users meet it: medians over {processes} fresh processes, ns per event");
+    println!(
+        "startup! the way users meet it: medians over {processes} fresh processes, ns per event"
+    );
     println!("| figure | buildtrace `startup!` | `ArrayQueue::push` (64 B) | buildtrace ÷ queue |");
     println!("|---|---:|---:|---:|");
     println!(

@@ -30,9 +30,9 @@
 use crate::sync::{fence, spin_loop, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 use core::mem::MaybeUninit;
 
-/// Pads to a cache line so producers on `head` and the consumer on `tail`
-/// do not false-share.
-#[repr(align(64))]
+/// Pads to two cache lines so producers on `head` and the consumer on `tail`
+/// do not false-share (x86-64's spatial prefetcher pulls lines in pairs).
+#[repr(align(128))]
 #[derive(Debug)]
 struct Padded<T>(T);
 
@@ -154,12 +154,29 @@ impl<T: Copy, const N: usize> Ring<T, N> {
     }
 
     /// Appends a value that `init` writes straight into its slot (no copy of
-    /// the whole value); `init` is not called when the ring is full.
+    /// the whole value), or counts it as dropped when the ring is full;
+    /// `init` is not called then.
+    ///
+    /// # Safety
+    /// `init` must leave the slot holding a valid `T`.
+    #[cfg(any(test, loom))]
+    #[inline]
+    pub(crate) unsafe fn push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
+        // SAFETY: the caller's contract, forwarded.
+        let kept = unsafe { self.try_push_in_place(init) };
+        if !kept {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        kept
+    }
+
+    /// Like [`Ring::push_in_place`], but a value that does not fit is left to
+    /// the caller to count (it may find room elsewhere).
     ///
     /// # Safety
     /// `init` must leave the slot holding a valid `T`.
     #[inline]
-    pub(crate) unsafe fn push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
+    pub(crate) unsafe fn try_push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
             let (index, _) = self.split(head);
@@ -192,7 +209,6 @@ impl<T: Copy, const N: usize> Ring<T, N> {
                 fence(Ordering::SeqCst);
                 let current = self.head.0.load(Ordering::Relaxed);
                 if current == head {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
                     return false;
                 }
                 spin_loop();
@@ -263,12 +279,13 @@ impl<T: Copy, const N: usize> Ring<T, N> {
     }
 
     /// How many pushes failed because the ring was full, since it was made.
+    #[cfg(any(test, loom))]
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// The capacity.
-    #[cfg(not(loom))]
+    #[cfg(all(test, not(loom)))]
     pub(crate) const fn capacity(&self) -> usize {
         N
     }

@@ -386,11 +386,11 @@ fn startup_span(t: &Target, exe: &Path) {
     let attrs = attributes(&startup["attributes"]);
     let source = &attrs["buildtrace.startup.start_source"];
     // The OS start time comes from /proc on Linux; elsewhere the span starts
-    // at the first event.
+    // at embed!'s constructor, before main.
     let want = if t.os_type == "linux" {
         "os"
     } else {
-        "first_event"
+        "constructor"
     };
     assert_eq!(source, want, "{triple}: {attrs:?}");
     let error_ns: u128 = attrs["buildtrace.startup.clock_error_ns"]

@@ -536,7 +536,11 @@ impl Record {
             Arg::Str(s) => self.text_value(s),
             Arg::Path(p) => {
                 let (at, len, cut) = self.put_fmt(format_args!("{}", p.display()), INLINE_STR_LEN);
-                (KIND_STR | if cut { TRUNCATED } else { 0 }, 0, (at << 16 | len) as u32)
+                (
+                    KIND_STR | if cut { TRUNCATED } else { 0 },
+                    0,
+                    (at << 16 | len) as u32,
+                )
             }
             Arg::Value(v) => self.rare_value(Arg::Owned(*v)),
             Arg::Owned(v) => match v {
@@ -547,7 +551,11 @@ impl Record {
                 EventValue::Bool(v) => (KIND_BOOL, u64::from(v), 0),
                 EventValue::Str(s) => {
                     let (kind, value, len) = self.text_value(s.as_str());
-                    (kind | if s.is_truncated() { TRUNCATED } else { 0 }, value, len)
+                    (
+                        kind | if s.is_truncated() { TRUNCATED } else { 0 },
+                        value,
+                        len,
+                    )
                 }
                 EventValue::Static(s) => match u32::try_from(s.len()) {
                     Ok(len) => (KIND_STATIC, s.as_ptr() as usize as u64, len),
@@ -575,7 +583,11 @@ impl Record {
     #[inline(always)]
     fn text_value(&mut self, s: &str) -> (u8, u64, u32) {
         let (at, len, cut) = self.put_text(s, INLINE_STR_LEN);
-        (KIND_STR | if cut { TRUNCATED } else { 0 }, 0, (at << 16 | len) as u32)
+        (
+            KIND_STR | if cut { TRUNCATED } else { 0 },
+            0,
+            (at << 16 | len) as u32,
+        )
     }
 
     fn text(&self, at: usize, len: usize) -> &str {
@@ -597,15 +609,17 @@ impl Record {
         let mut event = Event::new(name, self.thread, origin);
         event.attrs_dropped = self.dropped;
         let message_len = (self.message & !TRUNCATED) as usize;
-        event.message = InlineStr::with_truncation(
-            self.text(0, message_len),
-            self.message & TRUNCATED != 0,
-        );
+        event.message =
+            InlineStr::with_truncation(self.text(0, message_len), self.message & TRUNCATED != 0);
         for i in 0..self.len as usize {
             let key = match self.source {
                 Source::Site(site) => site.keys.get(self.keys[i] as usize).copied(),
                 #[cfg(feature = "otel")]
-                Source::Tracing(m) => m.fields().iter().nth(self.keys[i] as usize).map(|f| f.name()),
+                Source::Tracing(m) => m
+                    .fields()
+                    .iter()
+                    .nth(self.keys[i] as usize)
+                    .map(|f| f.name()),
             };
             let (kind, raw, len) = (self.kinds[i], self.values[i], self.lens[i]);
             let value = match kind & !TRUNCATED {
@@ -632,5 +646,142 @@ impl Record {
             event.push(key.unwrap_or(""), value);
         }
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SITE: Site = Site::new("step", &["a", "b", "c", "d", "e"]);
+
+    fn record(fill: impl FnOnce(&mut Record)) -> Event {
+        let mut slot = MaybeUninit::uninit();
+        let r = Record::init(&mut slot, Source::Site(&SITE), 7, 3);
+        fill(r);
+        r.event()
+    }
+
+    fn text(v: &EventValue) -> (String, bool) {
+        match v {
+            EventValue::Str(s) => (s.as_str().to_owned(), s.is_truncated()),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_keys_and_name_come_back_as_given() {
+        let path = std::path::Path::new("/etc/app.toml");
+        let e = record(|r| {
+            r.push(0, Arg::from(-5_i32));
+            r.push(1, Arg::from(u64::MAX));
+            r.push(2, Arg::from(0.25));
+            r.push(3, Arg::from(path));
+        });
+        assert_eq!((e.name, e.thread, e.attrs_dropped), ("step", 3, 0));
+        let keys: Vec<_> = e.attrs().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["a", "b", "c", "d"]);
+        assert!(matches!(e.attrs()[0].1, EventValue::I64(-5)));
+        assert!(matches!(e.attrs()[1].1, EventValue::U64(u64::MAX)));
+        assert!(matches!(e.attrs()[2].1, EventValue::F64(f) if f == 0.25));
+        assert_eq!(text(&e.attrs()[3].1), ("/etc/app.toml".into(), false));
+    }
+
+    #[test]
+    fn a_fifth_value_is_counted_not_kept() {
+        let e = record(|r| {
+            for i in 0..5 {
+                r.push(i, Arg::from(true));
+            }
+        });
+        assert_eq!((e.attrs().len(), e.attrs_dropped), (4, 1));
+    }
+
+    #[test]
+    fn text_is_cut_on_character_boundaries_and_marked() {
+        // 29 ASCII bytes then a 3-byte character: 30 bytes would split it.
+        let long = format!("{}€tail", "x".repeat(29));
+        let e = record(|r| {
+            r.push(0, Arg::from(long.as_str()));
+            r.push(1, Arg::from("short"));
+            r.push(2, Arg::from(""));
+        });
+        assert_eq!(text(&e.attrs()[0].1), ("x".repeat(29), true));
+        assert_eq!(text(&e.attrs()[1].1), ("short".into(), false));
+        assert_eq!(text(&e.attrs()[2].1), (String::new(), false));
+        for n in 0..=40 {
+            let s: String = "é".repeat(n);
+            let e = record(|r| r.push(0, Arg::from(s.as_str())));
+            let (kept, cut) = text(&e.attrs()[0].1);
+            assert!(s.starts_with(&kept) && kept.len() <= INLINE_STR_LEN);
+            assert_eq!(cut, kept.len() < s.len(), "{n}");
+            assert!(kept.len() + 2 > INLINE_STR_LEN || !cut);
+        }
+    }
+
+    #[test]
+    fn the_message_and_strings_share_the_text_area() {
+        let message = "m".repeat(MESSAGE_LEN + 10);
+        let values: Vec<String> = (0..4)
+            .map(|i| format!("{i}").repeat(INLINE_STR_LEN))
+            .collect();
+        let e = record(|r| {
+            r.set_message(format_args!("{message}"));
+            for (i, v) in values.iter().enumerate() {
+                r.push(i, Arg::from(v.as_str()));
+            }
+        });
+        assert_eq!(e.message.as_str(), &message[..MESSAGE_LEN]);
+        assert!(e.message.is_truncated());
+        // 94 + 30 + 30 = 154 of 160 bytes: the third string gets 6, the
+        // fourth none, both marked as cut.
+        let kept: Vec<_> = e.attrs().iter().map(|(_, v)| text(v)).collect();
+        assert_eq!(kept[0], (values[0].clone(), false));
+        assert_eq!(kept[1], (values[1].clone(), false));
+        assert_eq!(
+            kept[2],
+            (
+                values[2][..TEXT_LEN - MESSAGE_LEN - 2 * INLINE_STR_LEN].to_owned(),
+                true
+            )
+        );
+        assert_eq!(kept[3], (String::new(), true));
+    }
+
+    #[test]
+    fn event_values_pass_through_unchanged() {
+        let cut = EventValue::from("y".repeat(40).as_str());
+        let e = record(|r| {
+            r.push(
+                0,
+                Arg::from(EventValue::Static(
+                    "a static string longer than thirty bytes",
+                )),
+            );
+            r.push(1, Arg::from(&cut));
+            r.push(2, Arg::from(EventValue::Empty));
+        });
+        assert!(matches!(
+            e.attrs()[0].1,
+            EventValue::Static("a static string longer than thirty bytes")
+        ));
+        assert_eq!(text(&e.attrs()[1].1), ("y".repeat(INLINE_STR_LEN), true));
+        assert!(matches!(e.attrs()[2].1, EventValue::Empty));
+    }
+
+    #[test]
+    fn a_short_copy_is_exact_at_every_length() {
+        let src: Vec<u8> = (0..64).map(|i| i as u8 ^ 0x5a).collect();
+        for n in 0..=64 {
+            let mut dst = [MaybeUninit::new(0xff_u8); 64];
+            copy_short(&mut dst[..n], &src[..n]);
+            // SAFETY: every byte was initialised above.
+            let got: Vec<u8> = dst.iter().map(|b| unsafe { b.assume_init() }).collect();
+            assert_eq!(&got[..n], &src[..n], "{n}");
+            assert!(
+                got[n..].iter().all(|&b| b == 0xff),
+                "{n}: wrote past the end"
+            );
+        }
     }
 }

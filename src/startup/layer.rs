@@ -304,8 +304,7 @@ fn capture(event: &TracingEvent<'_>) {
     let metadata = event.metadata();
     clock::ensure_first_anchor();
     let ticks = clock::ticks();
-    let thread = super::thread_number();
-    push_in_place(Source::Tracing(metadata), ticks, thread, |record| {
+    push_in_place(Source::Tracing(metadata), ticks, |record| {
         // The message first: it leads the text area.
         event.record(&mut Message(record));
         event.record(&mut Fields(record));

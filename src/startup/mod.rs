@@ -38,11 +38,11 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
+#[doc(hidden)]
+pub use event::{Arg, Site};
 pub use event::{
     Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN, TEXT_LEN,
 };
-#[doc(hidden)]
-pub use event::{Arg, Site};
 use event::{Record, Source};
 
 use crate::ring::Ring;
@@ -50,20 +50,30 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::cell::Cell;
 use std::time::SystemTime;
 
-/// Records the ring holds.
-pub const CAPACITY: usize = parse_capacity(option_env!("BUILDTRACE_STARTUP_CAPACITY"));
+/// Records the ring holds in all: `BUILDTRACE_STARTUP_CAPACITY` (default
+/// 512), rounded up to a multiple of [`SHARDS`] when there are several.
+pub const CAPACITY: usize = SHARDS * SHARD_CAPACITY;
+
+/// The ring is this many rings (shards), so that threads recording at once
+/// rarely share one: one for a capacity under 64, else 8.
+pub const SHARDS: usize = if REQUESTED_CAPACITY >= 64 { 8 } else { 1 };
+
+/// Records each shard holds.
+pub const SHARD_CAPACITY: usize = REQUESTED_CAPACITY.div_ceil(SHARDS);
+
+const REQUESTED_CAPACITY: usize = parse_capacity(option_env!("BUILDTRACE_STARTUP_CAPACITY"));
 
 /// Bytes of one slot of the ring (a record and its stamp, cache-line aligned).
 pub const SLOT_BYTES: usize = crate::ring::slot_size::<Record>();
 
-/// Slots the constructor of [`embed!`](crate::embed!) touches before `main`:
-/// the first two pages.
+/// Slots the constructor of [`embed!`](crate::embed!) touches before `main`,
+/// in the main thread's shard: its first two pages.
 pub const PRE_MAIN_SLOTS: usize = {
     let n = 8192 / SLOT_BYTES;
-    if n < CAPACITY {
+    if n < SHARD_CAPACITY {
         n
     } else {
-        CAPACITY
+        SHARD_CAPACITY
     }
 };
 
@@ -87,11 +97,14 @@ const fn parse_capacity(s: Option<&str>) -> usize {
     n
 }
 
-/// Page-aligned, so that the first records share as few pages as can be.
+/// A shard, page-aligned so that the first records share as few pages as
+/// can be.
 #[repr(C, align(4096))]
-struct PageAligned<T>(T);
+struct Shard(Ring<Record, SHARD_CAPACITY>);
 
-static RING: PageAligned<Ring<Record, CAPACITY>> = PageAligned(Ring::new());
+static RING: [Shard; SHARDS] = [const { Shard(Ring::new()) }; SHARDS];
+/// Records lost because every shard was full.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// Set when the startup span has ended: records stop.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 /// Records made after the startup span ended.
@@ -99,18 +112,23 @@ static LATE: AtomicU64 = AtomicU64::new(0);
 static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
 
 thread_local! {
-    static THREAD: Cell<u32> = const { Cell::new(0) };
+    /// This thread's number (0 until it records) and the shard it records
+    /// into.
+    static THREAD: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
 }
 
+/// This thread's number and shard: thread `n` starts in shard `(n - 1) %
+/// SHARDS` and moves on when that one is full.
 #[inline]
-fn thread_number() -> u32 {
+fn thread_and_shard() -> (u32, usize) {
     THREAD.with(|t| match t.get() {
-        0 => {
+        (0, _) => {
             let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-            t.set(n);
-            n
+            let shard = (n.wrapping_sub(1) as usize % SHARDS) as u32;
+            t.set((n, shard));
+            (n, shard as usize)
         }
-        n => n,
+        (n, shard) => (n, shard as usize),
     })
 }
 
@@ -124,27 +142,51 @@ pub fn record(site: &'static Site, args: &[Arg<'_>]) {
     }
     clock::ensure_first_anchor();
     let ticks = clock::ticks();
-    let thread = thread_number();
-    push_in_place(Source::Site(site), ticks, thread, |record| {
+    push_in_place(Source::Site(site), ticks, |record| {
         for (key, &arg) in args.iter().enumerate() {
             record.push(key, arg);
         }
     });
 }
 
-/// Writes a record straight into its slot: its fixed fields, then what
-/// `fill` adds.
+/// Writes a record straight into a slot of this thread's shard (or, when it
+/// is full, of the next shard with room, where the thread then stays): its
+/// fixed fields, then what `fill` adds. Counts it as dropped when every
+/// shard is full.
 #[inline]
-pub(crate) fn push_in_place(
-    source: Source,
-    ticks: u64,
-    thread: u32,
-    fill: impl FnOnce(&mut Record),
-) {
+pub(crate) fn push_in_place(source: Source, ticks: u64, fill: impl FnOnce(&mut Record)) {
+    let (thread, shard) = thread_and_shard();
+    let mut fill = Some(fill);
+    let mut write = |slot: &mut core::mem::MaybeUninit<Record>| {
+        let record = Record::init(slot, source, ticks, thread);
+        if let Some(fill) = fill.take() {
+            fill(record);
+        }
+    };
     // SAFETY: `Record::init` writes a whole record, which `fill` only adds to.
-    unsafe {
-        RING.0.push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)));
+    if unsafe { RING[shard].0.try_push_in_place(&mut write) } {
+        return;
     }
+    push_elsewhere(shard, thread, write);
+}
+
+/// The full-shard path, out of line.
+#[cold]
+#[inline(never)]
+fn push_elsewhere(
+    full: usize,
+    thread: u32,
+    mut write: impl FnMut(&mut core::mem::MaybeUninit<Record>),
+) {
+    for k in 1..SHARDS {
+        let shard = (full + k) % SHARDS;
+        // SAFETY: as in `push_in_place`.
+        if unsafe { RING[shard].0.try_push_in_place(&mut write) } {
+            THREAD.with(|t| t.set((thread, shard as u32)));
+            return;
+        }
+    }
+    DROPPED.fetch_add(1, Ordering::Relaxed);
 }
 
 #[cfg_attr(not(feature = "otel"), allow(dead_code))]
@@ -167,8 +209,10 @@ pub fn constructor() {
         clock::ensure_first_anchor();
         PRE_MAIN.store(true, Ordering::Relaxed);
     }
-    thread_number();
-    RING.0.prefault(PRE_MAIN_SLOTS);
+    let (_, shard) = thread_and_shard();
+    RING[shard].0.prefault(PRE_MAIN_SLOTS);
+    // The flag every record reads, wherever the linker put it.
+    core::hint::black_box(CLOSED.load(Ordering::Relaxed));
 }
 
 /// The constructor's earlier name, kept for binaries built with it.
@@ -189,7 +233,9 @@ pub fn constructor_time() -> Option<SystemTime> {
 /// Touches every page of the ring now, so that no record pays a first-touch
 /// page fault later. Optional; costs about one page fault per 4 KiB.
 pub fn prefault() {
-    RING.0.prefault(CAPACITY);
+    for shard in &RING {
+        shard.0.prefault(SHARD_CAPACITY);
+    }
 }
 
 /// A startup event with its wall-clock time.
@@ -215,20 +261,29 @@ pub struct Drain {
 }
 
 /// Takes every record out of the ring, converting timestamps. Records come
-/// in the order they claimed their slots: each thread's in the order it
-/// recorded them.
+/// in the order of their timestamps: each thread's in the order it recorded
+/// them.
 pub fn drain() -> Drain {
     let conv = clock::Converter::calibrate();
-    let mut events: Vec<Drained> = Vec::new();
-    while let Some(record) = RING.0.pop() {
-        events.push(Drained {
+    let mut records = Vec::new();
+    for shard in &RING {
+        while let Some(record) = shard.0.pop() {
+            records.push(record);
+        }
+    }
+    // Stable: a thread's records, in one shard or moving to the next, keep
+    // their order even at equal ticks.
+    records.sort_by_key(|r| r.ticks);
+    let events = records
+        .iter()
+        .map(|record| Drained {
             time: conv.wall(record.ticks),
             event: record.event(),
-        });
-    }
+        })
+        .collect();
     Drain {
         events,
-        dropped: RING.0.dropped(),
+        dropped: DROPPED.load(Ordering::Relaxed),
         max_clock_error_ns: conv.max_error_ns,
         at: Some(conv.now()),
     }
@@ -246,12 +301,12 @@ pub fn late() -> u64 {
 
 /// How many records wait in the ring right now (a snapshot).
 pub fn pending() -> usize {
-    RING.0.len()
+    RING.iter().map(|shard| shard.0.len()).sum()
 }
 
 /// The ring's capacity.
 pub fn capacity() -> usize {
-    RING.0.capacity()
+    CAPACITY
 }
 
 /// When the process started, as the operating system says: on Linux from
@@ -340,7 +395,8 @@ mod tests {
         // The module docs state the size of a slot and of the default ring.
         assert_eq!(super::SLOT_BYTES, 256);
         assert_eq!(super::SLOT_BYTES * super::CAPACITY, 131_072);
+        assert_eq!((super::SHARDS, super::SHARD_CAPACITY), (8, 64));
         assert_eq!(super::PRE_MAIN_SLOTS, 32);
-        assert_eq!(core::mem::align_of_val(&super::RING), 4096);
+        assert_eq!(core::mem::align_of_val(&super::RING[0]), 4096);
     }
 }
