@@ -106,6 +106,26 @@ struct Rec64 {
     b: (&'static str, u64),
 }
 
+/// The tick counter `startup!` stamps records with on this architecture.
+#[inline(always)]
+fn tick() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `rdtsc` exists on every x86-64 CPU.
+    return unsafe { core::arch::x86_64::_rdtsc() };
+    #[cfg(target_arch = "aarch64")]
+    {
+        let t: u64;
+        // SAFETY: reads the virtual counter, which user space may read.
+        unsafe { core::arch::asm!("mrs {}, cntvct_el0", out(reg) t) };
+        return t;
+    }
+    #[allow(unreachable_code)]
+    {
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+}
+
 fn startup(c: &mut Criterion) {
     let mut g = c.benchmark_group("startup");
     buildtrace::startup::prefault();
@@ -152,6 +172,28 @@ fn startup(c: &mut Criterion) {
             )
         })
     });
+
+    // Like for like: a startup event carries its time, so the same queue
+    // with the record stamped by the tick counter `startup!` reads.
+    g.bench_function(
+        "crossbeam ArrayQueue::push of a 64-byte record stamped with a tick read",
+        |b| {
+            let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
+            b.iter_custom(|iters| {
+                batched(
+                    iters,
+                    ring_batch(),
+                    || {
+                        let _ = queue.push(black_box(Rec64 {
+                            ticks: tick(),
+                            ..record()
+                        }));
+                    },
+                    || while queue.pop().is_some() {},
+                )
+            })
+        },
+    );
 
     g.bench_function("crossbeam ArrayQueue::push, 2 threads contending", |b| {
         b.iter_custom(|iters| {

@@ -12,7 +12,9 @@
 //!   the timing: the **warm** cost per event (the median batch);
 //! - the same two figures for a fresh `ArrayQueue<[u8; 64]>` of the same
 //!   capacity, pushed a 64-byte record (its constructor writes every slot,
-//!   so its pages are resident before the first push).
+//!   so its pages are resident before the first push), and the warm figure
+//!   again with each record stamped with the tick counter, as a startup
+//!   event is (like for like).
 //!
 //! The parent prints the medians over processes and the ratios cold ÷ warm
 //! and buildtrace ÷ `ArrayQueue`, and with `--check` fails when the cold
@@ -30,27 +32,13 @@ const WARM_BATCHES: usize = 200;
 
 type Rec64 = [u8; 64];
 
-fn minflt() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = &s[s.rfind(')').map_or(0, |i| i + 1)..];
-    rest.split_whitespace()
-        .nth(7)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn child() {
     // buildtrace, cold: the process's first events.
-    let f0 = minflt();
     let t = Instant::now();
     for i in 0..FIRST {
         buildtrace::startup!("startup.step", step = i, phase = "config");
     }
     let cold = t.elapsed().as_nanos() as f64 / FIRST as f64;
-    let f1 = minflt();
-    if std::env::var_os("FAULTS").is_some() {
-        eprintln!("faults {}", f1 - f0 - 0);
-    }
     drop(black_box(buildtrace::startup::drain()));
     let mut warm = Vec::with_capacity(WARM_BATCHES);
     for _ in 0..WARM_BATCHES {
@@ -86,11 +74,38 @@ fn child() {
         queue_warm.push(t.elapsed().as_nanos() as f64 / FIRST as f64);
         while queue.pop().is_some() {}
     }
+    // The same queue, each record stamped with the tick counter, as a
+    // startup event is.
+    let mut stamped_warm = Vec::with_capacity(WARM_BATCHES);
+    for _ in 0..WARM_BATCHES {
+        let t = Instant::now();
+        for i in 0..FIRST {
+            let mut r = record(i);
+            r[56..].copy_from_slice(&tick().to_le_bytes());
+            let _ = queue.push(black_box(r));
+        }
+        stamped_warm.push(t.elapsed().as_nanos() as f64 / FIRST as f64);
+        while queue.pop().is_some() {}
+    }
     println!(
-        "{cold:.2}\t{:.2}\t{queue_cold:.2}\t{:.2}",
+        "{cold:.2}\t{:.2}\t{queue_cold:.2}\t{:.2}\t{:.2}",
         median(&mut warm),
-        median(&mut queue_warm)
+        median(&mut queue_warm),
+        median(&mut stamped_warm)
     );
+}
+
+/// The tick counter `startup!` stamps records with on this architecture.
+#[inline(always)]
+fn tick() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `rdtsc` exists on every x86-64 CPU.
+    return unsafe { core::arch::x86_64::_rdtsc() };
+    #[allow(unreachable_code)]
+    {
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -110,7 +125,7 @@ fn main() {
         .unwrap_or(31)
         .max(1);
     let exe = std::env::current_exe().expect("the bench's own path");
-    let mut columns: [Vec<f64>; 4] = Default::default();
+    let mut columns: [Vec<f64>; 5] = Default::default();
     for _ in 0..processes {
         let out = Command::new(&exe)
             .env("BUILDTRACE_COLD_CHILD", "1")
@@ -121,28 +136,29 @@ fn main() {
         let figures: Vec<f64> = line
             .trim()
             .split('\t')
-            .map(|f| f.parse().expect("a child prints four numbers"))
+            .map(|f| f.parse().expect("a child prints five numbers"))
             .collect();
         for (column, figure) in columns.iter_mut().zip(figures) {
             column.push(figure);
         }
     }
-    let [cold, warm, queue_cold, queue_warm] = columns.map(|mut c| median(&mut c));
+    let [cold, warm, queue_cold, queue_warm, stamped_warm] = columns.map(|mut c| median(&mut c));
     println!(
         "startup! the way users meet it: medians over {processes} fresh processes, ns per event"
     );
-    println!("| figure | buildtrace `startup!` | `ArrayQueue::push` (64 B) | buildtrace ÷ queue |");
-    println!("|---|---:|---:|---:|");
+    println!("| figure | buildtrace `startup!` | `ArrayQueue::push` (64 B) | buildtrace ÷ queue | queue, record stamped with a tick read | buildtrace ÷ it |");
+    println!("|---|---:|---:|---:|---:|---:|");
     println!(
-        "| first {FIRST} events of the process (cold) | {cold:.1} | {queue_cold:.1} | {:.2}× |",
+        "| first {FIRST} events of the process (cold) | {cold:.1} | {queue_cold:.1} | {:.2}× | | |",
         cold / queue_cold
     );
     println!(
-        "| warm (median of {WARM_BATCHES} batches of {FIRST}) | {warm:.1} | {queue_warm:.1} | {:.2}× |",
-        warm / queue_warm
+        "| warm (median of {WARM_BATCHES} batches of {FIRST}) | {warm:.1} | {queue_warm:.1} | {:.2}× | {stamped_warm:.1} | {:.2}× |",
+        warm / queue_warm,
+        warm / stamped_warm
     );
     println!(
-        "| cold ÷ warm | {:.2}× | {:.2}× | |",
+        "| cold ÷ warm | **{:.2}×** | {:.2}× | | | |",
         cold / warm,
         queue_cold / queue_warm
     );
