@@ -284,12 +284,6 @@ impl<T: Copy, const N: usize> Ring<T, N> {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// The capacity.
-    #[cfg(all(test, not(loom)))]
-    pub(crate) const fn capacity(&self) -> usize {
-        N
-    }
-
     /// Touches the pages of the positions and of the first `n` slots, so that
     /// no later push into them pays a first-touch page fault. Writes nothing a reader can see:
     /// each stamp is rewritten with the value it holds, by a CAS that fails

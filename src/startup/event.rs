@@ -492,6 +492,7 @@ impl Record {
     }
 
     /// The message of a `tracing` event; call it before adding values.
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
     pub(crate) fn set_message(&mut self, args: fmt::Arguments<'_>) {
         let (_, len, cut) = match args.as_str() {
             Some(s) => self.put_text(s, MESSAGE_LEN),

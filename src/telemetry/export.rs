@@ -47,8 +47,32 @@ impl fmt::Debug for ExportRuntime {
     }
 }
 
+/// A runtime whose thread is starting.
+pub(crate) struct Starting {
+    handle_rx: std::sync::mpsc::Receiver<std::io::Result<tokio::runtime::Handle>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    stopped: std::sync::mpsc::Receiver<()>,
+}
+
+impl Starting {
+    /// Waits until the runtime is built.
+    pub(crate) fn wait(self) -> std::io::Result<ExportRuntime> {
+        let handle = self
+            .handle_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the export thread died while starting"))??;
+        Ok(ExportRuntime {
+            handle,
+            stop: Some(self.stop),
+            stopped: self.stopped,
+        })
+    }
+}
+
 impl ExportRuntime {
-    pub(crate) fn start() -> std::io::Result<ExportRuntime> {
+    /// Starts the runtime's thread and returns at once: the caller goes on
+    /// with its own work while the runtime is built, then [`Starting::wait`]s.
+    pub(crate) fn spawn() -> std::io::Result<Starting> {
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (stopped_tx, stopped) = std::sync::mpsc::channel();
@@ -66,6 +90,7 @@ impl ExportRuntime {
                     }
                 };
                 let _ = handle_tx.send(Ok(runtime.handle().clone()));
+                // Also ends when `stop` is dropped unsent: a start abandoned.
                 runtime.block_on(async {
                     let _ = stop_rx.await;
                 });
@@ -74,12 +99,9 @@ impl ExportRuntime {
                 runtime.shutdown_background();
                 let _ = stopped_tx.send(());
             })?;
-        let handle = handle_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("the export thread died while starting"))??;
-        Ok(ExportRuntime {
-            handle,
-            stop: Some(stop),
+        Ok(Starting {
+            handle_rx,
+            stop,
             stopped,
         })
     }

@@ -241,17 +241,22 @@ impl Builder {
             return Ok(self.inert(started));
         }
 
-        let runtime = ExportRuntime::start().map_err(InitError::Runtime)?;
+        // The export thread builds its runtime while this one builds the
+        // resource.
+        let starting = ExportRuntime::spawn().map_err(InitError::Runtime)?;
         let resource = self.resource(&config);
+        let runtime = starting.wait().map_err(InitError::Runtime)?;
+        // The process context is published on the export thread while this
+        // one builds the exporters, and is in place when init returns.
         #[cfg(feature = "process-context")]
-        let process_context = self
-            .process_context
-            .then(|| crate::process_context::publish(&resource))
-            .and_then(|published| {
-                published
-                    .map_err(|e| diagnostics::warn(&e.to_string()))
-                    .ok()
+        let publishing = self.process_context.then(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let resource = resource.clone();
+            runtime.handle().spawn(async move {
+                let _ = tx.send(crate::process_context::publish(&resource));
             });
+            rx
+        });
         let policy = self.policy();
         // Each signal reads the TLS files its own settings name.
         let tls_for = |s: config::Signal| {
@@ -293,6 +298,14 @@ impl Builder {
             policy,
             &metrics_state,
         )?;
+        #[cfg(feature = "process-context")]
+        let process_context = publishing
+            .and_then(|rx| rx.recv().ok())
+            .and_then(|published| {
+                published
+                    .map_err(|e| diagnostics::warn(&e.to_string()))
+                    .ok()
+            });
         crate::startup::span::set_hooks(signals::startup_hooks(
             logger_provider.as_ref(),
             meter_provider.as_ref(),
