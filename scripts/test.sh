@@ -78,6 +78,13 @@ step "the ring and the tick clock on aarch64, under qemu-user"
     --target aarch64-unknown-linux-gnu -- ring:: startup::clock::
 )
 
+# A smoke guard on the startup hook's cost: ratios from the same fresh
+# processes (first events ÷ warm, warm ÷ crossbeam's queue stamped with the
+# same tick read), failing only at several times each goal; never an
+# absolute time. The full figures are `cargo bench --bench startup_cold`.
+step "startup! cold and warm, smoke guard (benches/startup_cold.rs --check)"
+cargo bench --locked --bench startup_cold -- 15 --check
+
 step "loom models of the startup ring (bounded preemptions)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
   CARGO_TARGET_DIR=target/loom cargo test --locked --release --lib --no-default-features loom_models

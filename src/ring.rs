@@ -20,12 +20,13 @@
 //! its pages are only touched when first written (see
 //! [`Ring::prefault`]).
 //!
-//! The record path (`push`) takes no lock, allocates nothing, makes no
-//! system call and never waits for another thread: it retries only when
-//! another producer won the same position, and a slot that is not free
-//! (full, or mid-copy by a thread of the previous lap) counts the value as
-//! dropped. The drain (`pop`) waits for a producer that claimed a slot to
-//! finish copying into it.
+//! The record path (`try_push_in_place`) takes no lock, allocates nothing,
+//! makes no system call and never waits for another thread: it retries only
+//! when another producer won the same position, and a slot that is not free
+//! (full, or mid-copy by a thread of the previous lap) refuses the value,
+//! for the caller to count as dropped or place elsewhere (`push` counts it
+//! here). The value is written straight into its slot. The drain (`pop`)
+//! waits for a producer that claimed a slot to finish writing it.
 
 use crate::sync::{fence, spin_loop, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 use core::mem::MaybeUninit;

@@ -16,16 +16,24 @@
 //! The ring holds [`CAPACITY`] records (set at build time with the
 //! `BUILDTRACE_STARTUP_CAPACITY` environment variable; default 512), of
 //! [`SLOT_BYTES`] (256) bytes each, four cache lines: 128 KiB by default,
-//! zero-initialised and page-aligned, so it lives in `.bss` and costs nothing
-//! in the binary or in memory until written. A record writes only what it
-//! uses: its fixed fields and the bytes of its text. Each 4 KiB page costs
-//! one page fault when first written; the constructor [`embed!`](crate::embed!)
-//! runs before `main` touches the first [`PRE_MAIN_SLOTS`] slots (8 KiB), so
-//! the first events of a process pay none, and [`prefault`] pays for the
-//! rest up front.
+//! zero-initialised, so it lives in `.bss` and costs nothing in the binary or
+//! in memory until written. A record writes only what it uses: its fixed
+//! fields and the bytes of its text.
 //!
-//! When the ring is full the earliest records are kept: every later one is
-//! counted exactly, and the drain reports them as one "N startup events
+//! The ring is [`SHARDS`] lock-free rings of [`SHARD_CAPACITY`] records,
+//! each page-aligned: thread `n` records into shard `(n - 1) % SHARDS`, so
+//! that threads recording at the same moment rarely touch the same cache
+//! line, and moves on to the next shard with room when its own is full. The
+//! drain merges the shards in tick order: each thread's records in the order
+//! it made them.
+//!
+//! Each 4 KiB page costs one page fault when first written; the constructor
+//! of [`embed!`](crate::embed!) touches, before `main`, the first
+//! [`PRE_MAIN_SLOTS`] slots (8 KiB) of the main thread's shard, so the first
+//! events of a process pay none, and [`prefault`] pays for the rest up front.
+//!
+//! When every shard is full the earliest records are kept: every later one
+//! is counted exactly, and the drain reports them as one "N startup events
 //! dropped" event and one warning.
 //!
 //! After the startup span has ended, [`startup!`](crate::startup!) records nothing and costs
