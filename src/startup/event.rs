@@ -379,7 +379,7 @@ pub(crate) enum Source {
 /// share them. A message keeps up to [`MESSAGE_LEN`] bytes and each string
 /// up to [`INLINE_STR_LEN`]; when the area runs out (a long message and
 /// several long strings), later text is cut and shown truncated.
-pub const TEXT_LEN: usize = 160;
+pub const TEXT_LEN: usize = 159;
 
 const KIND_I64: u8 = 1;
 const KIND_U64: u8 = 2;
@@ -398,10 +398,12 @@ pub(crate) struct Record {
     pub(crate) thread: u32,
     len: u8,
     dropped: u8,
-    /// Bytes of `text` used; the message, if any, comes first.
+    /// Bytes of `text` used.
     used: u8,
     /// Bytes of the message, with [`TRUNCATED`] when it was cut.
     message: u8,
+    /// Where in `text` the message starts.
+    message_at: u8,
     /// The kind of each value, with [`TRUNCATED`] on cut text.
     kinds: [u8; MAX_ATTRS],
     /// Where each key is: its place among the site's keys, or the index of
@@ -438,6 +440,7 @@ impl Record {
             addr_of_mut!((*p).dropped).write(0);
             addr_of_mut!((*p).used).write(0);
             addr_of_mut!((*p).message).write(0);
+            addr_of_mut!((*p).message_at).write(0);
             addr_of_mut!((*p).kinds).write([0; MAX_ATTRS]);
             addr_of_mut!((*p).keys).write([0; MAX_ATTRS]);
             addr_of_mut!((*p).lens).write([0; MAX_ATTRS]);
@@ -491,13 +494,14 @@ impl Record {
         (start, self.used as usize - start, cut)
     }
 
-    /// The message of a `tracing` event; call it before adding values.
+    /// The message of a `tracing` event.
     #[cfg_attr(not(feature = "otel"), allow(dead_code))]
     pub(crate) fn set_message(&mut self, args: fmt::Arguments<'_>) {
-        let (_, len, cut) = match args.as_str() {
+        let (at, len, cut) = match args.as_str() {
             Some(s) => self.put_text(s, MESSAGE_LEN),
             None => self.put_fmt(args, MESSAGE_LEN),
         };
+        self.message_at = at as u8;
         self.message = len as u8 | if cut { TRUNCATED } else { 0 };
     }
 
@@ -610,8 +614,10 @@ impl Record {
         let mut event = Event::new(name, self.thread, origin);
         event.attrs_dropped = self.dropped;
         let message_len = (self.message & !TRUNCATED) as usize;
-        event.message =
-            InlineStr::with_truncation(self.text(0, message_len), self.message & TRUNCATED != 0);
+        event.message = InlineStr::with_truncation(
+            self.text(self.message_at as usize, message_len),
+            self.message & TRUNCATED != 0,
+        );
         for i in 0..self.len as usize {
             let key = match self.source {
                 Source::Site(site) => site.keys.get(self.keys[i] as usize).copied(),
@@ -734,7 +740,7 @@ mod tests {
         });
         assert_eq!(e.message.as_str(), &message[..MESSAGE_LEN]);
         assert!(e.message.is_truncated());
-        // 94 + 30 + 30 = 154 of 160 bytes: the third string gets 6, the
+        // 94 + 30 + 30 = 154 of 159 bytes: the third string gets 5, the
         // fourth none, both marked as cut.
         let kept: Vec<_> = e.attrs().iter().map(|(_, v)| text(v)).collect();
         assert_eq!(kept[0], (values[0].clone(), false));
@@ -747,6 +753,19 @@ mod tests {
             )
         );
         assert_eq!(kept[3], (String::new(), true));
+    }
+
+    #[test]
+    fn the_message_may_come_between_values() {
+        let e = record(|r| {
+            r.push(0, Arg::from("before"));
+            r.set_message(format_args!("listener bound on {}", 8080));
+            r.push(1, Arg::from("after"));
+        });
+        assert_eq!(e.message.as_str(), "listener bound on 8080");
+        assert!(!e.message.is_truncated());
+        assert_eq!(text(&e.attrs()[0].1), ("before".into(), false));
+        assert_eq!(text(&e.attrs()[1].1), ("after".into(), false));
     }
 
     #[test]

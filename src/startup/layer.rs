@@ -305,30 +305,12 @@ fn capture(event: &TracingEvent<'_>) {
     clock::ensure_first_anchor();
     let ticks = clock::ticks();
     push_in_place(Source::Tracing(metadata), ticks, |record| {
-        // The message first: it leads the text area.
-        event.record(&mut Message(record));
         event.record(&mut Fields(record));
     });
 }
 
-/// Copies an event's message into a record.
-struct Message<'a>(&'a mut RingRecord);
-
-impl tracing_core::field::Visit for Message<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.0.set_message(format_args!("{value}"));
-        }
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.set_message(format_args!("{value:?}"));
-        }
-    }
-}
-
-/// Copies an event's other fields into a record: typed where tracing gives
-/// a type, formatted inline otherwise.
+/// Copies an event's fields into a record: the message into its text, the
+/// others as values, typed where tracing gives a type, formatted otherwise.
 struct Fields<'a>(&'a mut RingRecord);
 
 impl tracing_core::field::Visit for Fields<'_> {
@@ -345,12 +327,16 @@ impl tracing_core::field::Visit for Fields<'_> {
         self.0.push(field.index(), Arg::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() != "message" {
+        if field.name() == "message" {
+            self.0.set_message(format_args!("{value}"));
+        } else {
             self.0.push(field.index(), Arg::Str(value));
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() != "message" {
+        if field.name() == "message" {
+            self.0.set_message(format_args!("{value:?}"));
+        } else {
             self.0.push_debug(field.index(), value);
         }
     }
