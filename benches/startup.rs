@@ -159,41 +159,30 @@ fn startup(c: &mut Criterion) {
         a: ("entries", 42),
         b: ("size", 7),
     };
-    g.bench_function("crossbeam ArrayQueue::push of a 64-byte record", |b| {
-        let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
-        b.iter_custom(|iters| {
-            batched(
-                iters,
-                ring_batch(),
-                || {
-                    let _ = queue.push(black_box(record()));
-                },
-                || while queue.pop().is_some() {},
-            )
-        })
-    });
-
     // Like for like: a startup event carries its time, so the same queue
-    // with the record stamped by the tick counter `startup!` reads.
-    g.bench_function(
-        "crossbeam ArrayQueue::push of a 64-byte record stamped with a tick read",
-        |b| {
+    // also with the record stamped by the tick counter `startup!` reads.
+    for (name, stamped) in [
+        ("crossbeam ArrayQueue::push of a 64-byte record", false),
+        (
+            "crossbeam ArrayQueue::push of a 64-byte record stamped with a tick read",
+            true,
+        ),
+    ] {
+        g.bench_function(name, |b| {
             let queue = crossbeam_queue::ArrayQueue::<Rec64>::new(buildtrace::startup::capacity());
             b.iter_custom(|iters| {
                 batched(
                     iters,
                     ring_batch(),
                     || {
-                        let _ = queue.push(black_box(Rec64 {
-                            ticks: tick(),
-                            ..record()
-                        }));
+                        let ticks = if stamped { tick() } else { 1 };
+                        let _ = queue.push(black_box(Rec64 { ticks, ..record() }));
                     },
                     || while queue.pop().is_some() {},
                 )
             })
-        },
-    );
+        });
+    }
 
     g.bench_function("crossbeam ArrayQueue::push, 2 threads contending", |b| {
         b.iter_custom(|iters| {

@@ -120,19 +120,24 @@ pub enum EventValue {
     Static(&'static str),
 }
 
-macro_rules! from_int {
-    ($variant:ident as $target:ty: $($t:ty),*) => {$(
-        impl From<$t> for EventValue {
+/// `From` each number type for a value type (an [`EventValue`] or an
+/// [`Arg`]), widened to the variant's type.
+macro_rules! from_numbers {
+    ($value:ty) => {
+        from_numbers!(@ $value; I64 as i64: i8, i16, i32, i64, isize);
+        from_numbers!(@ $value; U64 as u64: u8, u16, u32, u64, usize);
+        from_numbers!(@ $value; F64 as f64: f32, f64);
+    };
+    (@ $value:ty; $variant:ident as $target:ty: $($t:ty),*) => {$(
+        impl From<$t> for $value {
             #[inline]
-            fn from(v: $t) -> EventValue {
-                EventValue::$variant(v as $target)
+            fn from(v: $t) -> Self {
+                Self::$variant(v as $target)
             }
         }
     )*};
 }
-from_int!(I64 as i64: i8, i16, i32, i64, isize);
-from_int!(U64 as u64: u8, u16, u32, u64, usize);
-from_int!(F64 as f64: f32, f64);
+from_numbers!(EventValue);
 
 impl From<bool> for EventValue {
     #[inline]
@@ -271,19 +276,7 @@ pub enum Arg<'a> {
     Owned(EventValue),
 }
 
-macro_rules! arg_from_int {
-    ($variant:ident as $target:ty: $($t:ty),*) => {$(
-        impl From<$t> for Arg<'_> {
-            #[inline]
-            fn from(v: $t) -> Self {
-                Arg::$variant(v as $target)
-            }
-        }
-    )*};
-}
-arg_from_int!(I64 as i64: i8, i16, i32, i64, isize);
-arg_from_int!(U64 as u64: u8, u16, u32, u64, usize);
-arg_from_int!(F64 as f64: f32, f64);
+from_numbers!(Arg<'_>);
 
 impl From<bool> for Arg<'_> {
     #[inline]
