@@ -55,6 +55,7 @@
 //! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init`; the default protocol when `otlp-http` is off |
 //! | `otlp-http` | no | OTLP over HTTP/protobuf (hyper) for `init`, and then the default protocol, as the specification recommends; without it, `http/protobuf` asked for in the environment or in code is one warning naming the feature, and the export uses gRPC |
 //! | `process-context` | yes | on Linux, `init` publishes the resource as an OpenTelemetry [process context](process_context) (OTEP 4719) for profilers; off alone with [`Builder::with_process_context`] |
+//! | `internal-logs` | no | the OpenTelemetry SDK's own diagnostics as `tracing` events (targets `opentelemetry*`), for an application with a subscriber of its own; the subscriber [`init`] installs turns those targets off |
 //! | `build` | no | [`build::capture`], for `build.rs` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
 //! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
