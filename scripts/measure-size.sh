@@ -17,7 +17,8 @@
 #             the last build (needs cargo-bloat on PATH)
 #   TIMINGS=1 build with --timings; the last build's report is copied to
 #             $WORK/timings-<service>.html and summarised (total, slowest 8)
-# Prints one line per build, then per service the median build time, the
+# Prints one line per build, then per service the median build time (with an
+# even number of runs, the mean of the middle two), the
 # stripped size, and each service's ratio to the first in APPS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,12 +78,13 @@ for app in $apps; do
 	fi
 done
 
+runs_of() { tr ' ' '\n' <<<"${times[$1]}" | grep .; }
 first=${apps%% *}
-first_time=$(printf '%s\n' ${times[$first]} | median)
+first_time=$(runs_of "$first" | median)
 printf '%-12s %18s %14s %10s %9s %9s\n' service "clean build, s" "runs" "stripped" MiB "× $first"
 for app in $apps; do
-	t=$(printf '%s\n' ${times[$app]} | median)
-	printf '%-12s %18s %14s %10s %9.2f %9s\n' "$app" "$t" "$(echo ${times[$app]} | tr ' ' ',')" "${size[$app]}" \
+	t=$(runs_of "$app" | median)
+	printf '%-12s %18s %14s %10s %9.2f %9s\n' "$app" "$t" "$(runs_of "$app" | paste -sd,)" "${size[$app]}" \
 		"$(awk -v b="${size[$app]}" 'BEGIN { print b / 1048576 }')" \
 		"$(awk -v b="${size[$app]}" -v a="${size[$first]}" -v t="$t" -v f="$first_time" \
 			'BEGIN { printf "%.3f size, %.3f time", b / a, t / f }')"
