@@ -3,7 +3,8 @@
 //!
 //! `cargo run --example quickstart` prints this binary's provenance, and
 //! sends its traces to the OTLP collector named by `OTEL_EXPORTER_OTLP_*`
-//! (by default `http://localhost:4318/v1/traces`); with nothing listening it
+//! (by default OTLP/gRPC to `http://localhost:4317`; HTTP/protobuf needs the
+//! `otlp-http` feature); with nothing listening it
 //! warns once and exits within its shutdown bound. `./scripts/demo.sh` runs it
 //! against a real Collector and Jaeger.
 

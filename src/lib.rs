@@ -52,9 +52,10 @@
 //! |---|---|---|
 //! | `otel` | yes | [`ProvenanceDetector`] (an OpenTelemetry `ResourceDetector`), the startup span, re-exports of the pinned OpenTelemetry and `tracing` crates |
 //! | `init` | yes | [`telemetry`]: [`init`], [`Builder`], [`Guard`] and the [configuration](telemetry::config): traces, logs (`tracing` events through the OpenTelemetry appender) and metrics (the global meter provider), each with the same resource; pick a transport below |
-//! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init` |
-//! | `otlp-http` | yes | OTLP over HTTP/protobuf (hyper) for `init` |
+//! | `otlp-grpc` | yes | OTLP over gRPC (tonic) for `init`; the default protocol when `otlp-http` is off |
+//! | `otlp-http` | no | OTLP over HTTP/protobuf (hyper) for `init`, and then the default protocol, as the specification recommends; without it, `http/protobuf` asked for in the environment or in code is one warning naming the feature, and the export uses gRPC |
 //! | `process-context` | yes | on Linux, `init` publishes the resource as an OpenTelemetry [process context](process_context) (OTEP 4719) for profilers; off alone with [`Builder::with_process_context`] |
+//! | `internal-logs` | no | the OpenTelemetry SDK's own diagnostics as `tracing` events (targets `opentelemetry*`), for an application with a subscriber of its own; the subscriber [`init`] installs turns those targets off |
 //! | `build` | no | [`build::capture`], for `build.rs` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
 //! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
@@ -73,13 +74,13 @@
 //!
 //! # Telemetry in one call
 //!
-//! [`init`] (or [`Builder`]) builds the resource, an OTLP exporter (gRPC or
-//! HTTP/protobuf), a batching tracer provider and the `tracing` stack, hands
-//! over from the pre-init capture and sends the startup span; the [`Guard`]
-//! it returns flushes within a bound. It reads the OpenTelemetry environment
-//! variables as the specification defines them — the table, defaults and
-//! precedence (code > signal-specific variable > generic variable > default)
-//! are in [`telemetry::config`].
+//! [`init`] (or [`Builder`]) builds the resource, an OTLP exporter (gRPC;
+//! HTTP/protobuf with the `otlp-http` feature), a batching tracer provider
+//! and the `tracing` stack, hands over from the pre-init capture and sends
+//! the startup span; the [`Guard`] it returns flushes within a bound. It
+//! reads the OpenTelemetry environment variables as the specification defines
+//! them — the table, defaults and precedence (code > signal-specific variable
+//! > generic variable > default) are in [`telemetry::config`].
 //!
 //! # Build-script environment
 //!

@@ -11,14 +11,25 @@
 //! seconds: the export timeout, or forever), with room for a loaded machine;
 //! the figures themselves are printed and reported in BENCHMARKS.md.
 
+#[cfg(feature = "otlp-http")]
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
+#[cfg(feature = "otlp-http")]
 use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(feature = "otlp-http")]
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BOUND: Duration = Duration::from_millis(1_000);
+
+/// The protocols this build exports over: HTTP/protobuf is the opt-in
+/// `otlp-http` feature (the whole suite runs with every feature).
+const PROTOCOLS: &[&str] = if cfg!(feature = "otlp-http") {
+    &["grpc", "http/protobuf"]
+} else {
+    &["grpc"]
+};
 
 /// The scenario a child runs, from its environment.
 #[test]
@@ -189,6 +200,7 @@ fn black_hole() -> (TcpListener, String) {
 
 /// An HTTP collector that answers every request `503 Service Unavailable`
 /// with `Retry-After: 30`, counting the requests.
+#[cfg(feature = "otlp-http")]
 fn unavailable_http() -> (TcpListener, Arc<AtomicUsize>, String) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
@@ -287,7 +299,7 @@ fn check(kind: &str, protocol: &str, endpoint: &str, drop_limit: Duration) {
 #[test]
 fn collector_refused_every_context_both_protocols() {
     let endpoint = refused();
-    for protocol in ["grpc", "http/protobuf"] {
+    for &protocol in PROTOCOLS {
         check(
             "refused",
             protocol,
@@ -300,7 +312,7 @@ fn collector_refused_every_context_both_protocols() {
 #[test]
 fn collector_black_holed_every_context_both_protocols() {
     let (_listener, endpoint) = black_hole();
-    for protocol in ["grpc", "http/protobuf"] {
+    for &protocol in PROTOCOLS {
         check(
             "black-holed",
             protocol,
@@ -344,6 +356,7 @@ fn disabled_opens_no_socket_and_starts_no_export_thread() {
     );
 }
 
+#[cfg(feature = "otlp-http")]
 #[test]
 fn collector_answering_503_forever_every_context_and_retries_never_multiply() {
     let (_listener, requests, endpoint) = unavailable_http();

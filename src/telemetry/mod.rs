@@ -51,7 +51,10 @@ pub enum InitError {
     Runtime(std::io::Error),
     /// The OTLP exporter could not be built from the configuration.
     Exporter(String),
-    /// The transport the configuration asks for was not compiled in.
+    /// OTLP export was asked for but no transport is compiled in (neither
+    /// `otlp-grpc` nor `otlp-http`); the feature named is the asked
+    /// protocol's. (With one transport compiled in, a protocol the build
+    /// leaves out falls back to it, with a warning.)
     TransportDisabled(&'static str),
     /// A certificate or key file the configuration names cannot be used.
     Tls(TlsError),
@@ -61,10 +64,15 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::Runtime(e) => write!(f, "cannot start the export thread: {e}"),
-            InitError::Exporter(e) => write!(f, "cannot build the OTLP exporter: {e}; check OTEL_EXPORTER_OTLP_* settings"),
+            InitError::Exporter(e) => write!(
+                f,
+                "cannot build the OTLP exporter: {e}; check OTEL_EXPORTER_OTLP_* settings"
+            ),
             InitError::TransportDisabled(feature) => write!(
                 f,
-                "this OTLP protocol needs buildtrace's `{feature}` feature; enable it or choose another protocol"
+                "no OTLP transport is compiled in; enable buildtrace's `{feature}` feature \
+                 (buildtrace = {{ version = \"…\", features = [\"{feature}\"] }}), \
+                 or set the exporter to console or none"
             ),
             InitError::Tls(e) => write!(f, "{e}"),
         }

@@ -95,11 +95,18 @@ pub(super) fn span_exporter(
     #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
     {
         let _ = (tls, runtime);
-        Err(InitError::TransportDisabled(match config.protocol {
-            Protocol::Grpc => "otlp-grpc",
-            Protocol::HttpProtobuf => "otlp-http",
-        }))
+        Err(disabled(config))
     }
+}
+
+/// With no transport compiled in: the error naming the feature that
+/// `config`'s protocol needs.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+pub(super) fn disabled(config: &SignalConfig) -> InitError {
+    InitError::TransportDisabled(match config.protocol {
+        Protocol::Grpc => "otlp-grpc",
+        Protocol::HttpProtobuf => "otlp-http",
+    })
 }
 
 /// The log record exporter.

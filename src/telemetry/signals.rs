@@ -79,7 +79,7 @@ pub(super) fn logger_provider(
             #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
             {
                 let _ = (tls, runtime, policy, state);
-                return Err(InitError::TransportDisabled("otlp-http"));
+                return Err(super::otlp::disabled(&config.logs));
             }
         }
     };
@@ -147,7 +147,7 @@ pub(super) fn meter_provider(
             #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
             {
                 let _ = (tls, runtime, policy, state);
-                return Err(InitError::TransportDisabled("otlp-http"));
+                return Err(super::otlp::disabled(&config.metrics));
             }
         }
     };

@@ -1,7 +1,7 @@
 //! The resolvers of where spans go: the traces exporter and the OTLP
 //! protocol.
 
-use super::precedence::{first_valid, quote, read, Env, Raw};
+use super::precedence::{first_valid, quote, read, Env, Raw, Source};
 use super::signal::SignalVars;
 use super::values::{ExporterKind, Protocol};
 use super::vars::{
@@ -72,12 +72,14 @@ pub(super) fn resolve_exporter(
     }
 }
 
+/// The protocol asked for and where it came from (whether its transport is
+/// compiled in is [`super::transport::settle`]'s business).
 pub(super) fn resolve_protocol(
     v: &SignalVars,
     env: Env<'_>,
     code: Option<Protocol>,
     w: &mut Vec<Warning>,
-) -> Protocol {
+) -> (Protocol, Source) {
     let parse = |raw: &str| {
         let t = raw.trim();
         if t.eq_ignore_ascii_case("grpc") {
@@ -101,7 +103,6 @@ pub(super) fn resolve_protocol(
         |p| p.to_string(),
         w,
     )
-    .0
 }
 
 #[cfg(test)]
@@ -214,7 +215,7 @@ mod tests {
         ];
         for &(pairs, code, want, warned, word) in cases {
             let mut w = Vec::new();
-            let got = resolve_protocol(&TRACES, &env_of(pairs), code, &mut w);
+            let (got, _) = resolve_protocol(&TRACES, &env_of(pairs), code, &mut w);
             assert_eq!(got, want, "env {pairs:?}, code {code:?}");
             assert_eq!(vars(&w), warned, "env {pairs:?}");
             if let Some(first) = w.first() {

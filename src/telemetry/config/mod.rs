@@ -50,7 +50,7 @@
 //! | `OTEL_SERVICE_NAME` | none: `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else the caller's default | any text; over [`MAX_VALUE_LEN`] bytes it is cut (with a warning) | not Unicode: warning; ignored |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | none | `key=value,key=value`: split at the first `=`, spaces and tabs around keys and values trimmed, `%XX` escapes decoded in keys and values (UTF-8), empty members skipped, `k=` is an empty value, the last duplicate wins; values over [`MAX_VALUE_LEN`] bytes are cut (with one warning) | one warning; the **whole** variable is discarded |
 //! | `OTEL_TRACES_EXPORTER` | `otlp` | `otlp`, `console`, `none`; of a list, the first entry is used (with a warning) | warning; `otlp` |
-//! | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` | `grpc`, `http/protobuf` (`http/json` is not supported) | warning; next level |
+//! | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` with the `otlp-http` feature, `grpc` without it (see [Transports](#transports)) | `grpc`, `http/protobuf` (`http/json` is not supported) | warning; next level. A protocol whose transport the build leaves out: one warning naming the feature; the other transport |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | the generic variable's | an `http://` or `https://` URL with a host (and a numeric port, if any), used as-is | warning; next level |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318/v1/traces` (HTTP), `http://localhost:4317` (gRPC) | a base URL, checked the same way (for gRPC, `host:port` without a scheme too: TLS unless `OTEL_EXPORTER_OTLP_INSECURE` is `true`): HTTP appends `/v1/traces` to its path (one `/` between, before any query), gRPC uses it as-is. A base that already ends in `/v1/traces` still gets it appended, with a warning | warning; default |
 //! | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, then `OTEL_EXPORTER_OTLP_HEADERS` | none | a `key=value` list as for resource attributes; keys must be HTTP header names, values free of control characters; the signal-specific variable replaces the generic one entirely | warning naming the variable, **never** its value; the whole variable is ignored, next level |
@@ -80,6 +80,19 @@
 //! Enumerated values are matched case-insensitively, and whitespace around
 //! enumerated, numeric and URL values is ignored. A variable whose value is not
 //! valid Unicode is invalid.
+//!
+//! # Transports
+//!
+//! Each OTLP transport is a feature: `otlp-grpc` (on by default) and
+//! `otlp-http` (opt-in). The specification's default protocol,
+//! `http/protobuf`, is the default when `otlp-http` is compiled in; without
+//! it the default is `grpc`, silently. A protocol asked for (in any
+//! `*_PROTOCOL` variable, or with [`Overrides::protocol`]) whose transport
+//! the build leaves out is one warning, however many signals ask, naming the
+//! feature to enable; the signal uses the transport that is compiled in,
+//! with that transport's default endpoint unless one is configured. With no
+//! transport compiled in (`init` alone), initialisation reports that the
+//! export is off.
 //!
 //! # Decisions beyond the specification
 //!
@@ -120,6 +133,7 @@ mod signal;
 #[cfg(test)]
 mod test_support;
 mod tls;
+mod transport;
 mod url;
 mod values;
 mod vars;
@@ -144,6 +158,7 @@ use resource::{
 use sampler::resolve_sampler;
 use signal::SignalVars;
 use tls::{resolve_insecure, resolve_tls};
+use transport::Transports;
 use url::redact_url;
 
 /// Batch span processor settings set in code; `None` leaves a setting to the
@@ -396,19 +411,29 @@ impl fmt::Display for Warning {
 /// use std::ffi::OsString;
 ///
 /// let env = |name: &str| match name {
-///     "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(OsString::from("http://collector:4318")),
+///     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some(OsString::from("grpc")),
+///     "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(OsString::from("http://collector:4317")),
 ///     "OTEL_EXPORTER_OTLP_TIMEOUT" => Some(OsString::from("soon")),
 ///     _ => None,
 /// };
 /// let (config, warnings) = resolve(&env, &Overrides::default());
-/// assert_eq!(config.protocol, Protocol::HttpProtobuf);
-/// assert_eq!(config.endpoint, "http://collector:4318/v1/traces");
+/// assert_eq!(config.protocol, Protocol::Grpc);
+/// assert_eq!(config.endpoint, "http://collector:4317");
 /// assert_eq!(warnings.len(), 1);
 /// assert_eq!(warnings[0].variable(), "OTEL_EXPORTER_OTLP_TIMEOUT");
 /// ```
 pub fn resolve(
     env: &dyn Fn(&str) -> Option<OsString>,
     overrides: &Overrides,
+) -> (Config, Vec<Warning>) {
+    resolve_for(env, overrides, Transports::COMPILED)
+}
+
+/// [`resolve`] for a build that carries `transports`.
+fn resolve_for(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    overrides: &Overrides,
+    transports: Transports,
 ) -> (Config, Vec<Warning>) {
     let mut warnings = Vec::new();
     let w = &mut warnings;
@@ -442,6 +467,7 @@ pub fn resolve(
             overrides,
             exporter,
             endpoint.as_deref(),
+            transports,
             w,
         )
     });
@@ -488,13 +514,15 @@ mod tests;
 
 /// One signal's exporter and transport. The OTLP settings' warnings are
 /// kept only when the signal's exporter is OTLP, and a variable another
-/// signal already warned about (a generic one) is not warned about again.
+/// signal already warned about (a generic one) is not warned about again;
+/// nor is a transport left out of the build, whichever variable asked for it.
 fn resolve_signal(
     v: &SignalVars,
     env: &dyn Fn(&str) -> Option<OsString>,
     overrides: &Overrides,
     exporter: Option<ExporterKind>,
     endpoint: Option<&str>,
+    transports: Transports,
     w: &mut Vec<Warning>,
 ) -> SignalConfig {
     let exporter = resolve_exporter(v, env, exporter, w);
@@ -502,7 +530,9 @@ fn resolve_signal(
     // OTLP settings only matter to the OTLP exporter; their warnings are kept
     // apart so that they can be dropped for the others.
     let mut otlp = Vec::new();
-    let protocol = resolve_protocol(v, env, overrides.protocol, &mut otlp);
+    let (asked, source) = resolve_protocol(v, env, overrides.protocol, &mut otlp);
+    // Before the endpoint: its default and path follow the protocol used.
+    let (protocol, left_out) = transport::settle(asked, source, transports);
     let (insecure, insecure_var) = resolve_insecure(v, env, overrides.tls.insecure, &mut otlp);
     let (endpoint, bare) = resolve_endpoint(v, env, endpoint, protocol, insecure, &mut otlp);
     // Only `true` conflicts with a scheme: `false` asks for what it has; a
@@ -544,6 +574,11 @@ fn resolve_signal(
     if exporter == ExporterKind::Otlp {
         for warning in otlp {
             if !w.iter().any(|seen| seen.variable == warning.variable) {
+                w.push(warning);
+            }
+        }
+        if let Some(warning) = left_out {
+            if !w.iter().any(|seen| seen.message == warning.message) {
                 w.push(warning);
             }
         }

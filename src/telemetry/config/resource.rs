@@ -125,7 +125,7 @@ mod tests {
     use super::*;
     use crate::provenance::TRUNCATION_MARK;
     use crate::telemetry::config::test_support::*;
-    use crate::telemetry::config::{resolve, Overrides};
+    use crate::telemetry::config::Overrides;
     use std::ffi::OsString;
 
     // --- OTEL_RESOURCE_ATTRIBUTES -------------------------------------------
@@ -274,7 +274,7 @@ mod tests {
                 (OTEL_SERVICE_NAME, not_unicode("svc")),
                 (OTEL_RESOURCE_ATTRIBUTES, "service.name=attr".into()),
             ]);
-            let (config, warnings) = resolve(&env, &Overrides::default());
+            let (config, warnings) = resolve_all(&env, &Overrides::default());
             assert_eq!(config.service_name.as_deref(), Some("attr"));
             assert_eq!(vars(&warnings), [OTEL_SERVICE_NAME]);
             assert!(

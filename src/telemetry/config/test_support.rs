@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::ffi::OsString;
 
-use super::{resolve, Config, Overrides, Warning};
+use super::transport::Transports;
+use super::{resolve_for, Config, Overrides, Warning};
 
 /// An injected environment holding exactly `pairs`.
 pub(super) fn env_os(pairs: Vec<(&str, OsString)>) -> impl Fn(&str) -> Option<OsString> {
@@ -20,7 +21,16 @@ pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString
 }
 
 pub(super) fn run(pairs: &[(&str, &str)], overrides: &Overrides) -> (Config, Vec<Warning>) {
-    resolve(&env_of(pairs), overrides)
+    resolve_all(&env_of(pairs), overrides)
+}
+
+/// [`resolve`](super::resolve) for a build with both transports, whatever
+/// this one's features: the rules of the specification, on their own.
+pub(super) fn resolve_all(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    overrides: &Overrides,
+) -> (Config, Vec<Warning>) {
+    resolve_for(env, overrides, Transports::ALL)
 }
 
 /// Environment entries of a table row.

@@ -83,7 +83,7 @@ fn header_values_never_leak() {
             OTEL_EXPORTER_OTLP_TRACES_HEADERS,
         ] {
             let env = env_os(vec![(var, value.clone())]);
-            let (config, warnings) = resolve(&env, &Overrides::default());
+            let (config, warnings) = resolve_all(&env, &Overrides::default());
             saw_value |= config
                 .headers
                 .pairs()
@@ -106,7 +106,7 @@ fn header_values_never_leak() {
         headers: Some([("authorization", CANARY)].into_iter().collect()),
         ..Overrides::default()
     };
-    let (config, _) = resolve(&|_| None, &overrides);
+    let (config, _) = resolve_all(&|_| None, &overrides);
     assert_eq!(config.headers.pairs()[0].1, CANARY);
     assert!(!format!("{config:?}").contains(CANARY));
     assert!(!format!("{overrides:?}").contains(CANARY));
@@ -116,7 +116,7 @@ fn header_values_never_leak() {
 
 #[test]
 fn defaults_with_an_empty_environment() {
-    let (config, warnings) = resolve(&|_| None, &Overrides::default());
+    let (config, warnings) = resolve_all(&|_| None, &Overrides::default());
     assert!(warnings.is_empty());
     let want = Config {
         disabled: false,
@@ -292,10 +292,10 @@ fn non_unicode_values_are_ignored_with_a_warning() {
         OTEL_PROPAGATORS,
     ];
     let env = env_os(names.iter().map(|&n| (n, not_unicode("1"))).collect());
-    let (config, warnings) = resolve(&env, &Overrides::default());
+    let (config, warnings) = resolve_all(&env, &Overrides::default());
     assert_eq!(vars(&warnings).len(), names.len(), "{warnings:?}");
     assert!(warnings.iter().all(|w| w.message().contains("Unicode")));
-    let (defaults, _) = resolve(&|_| None, &Overrides::default());
+    let (defaults, _) = resolve_all(&|_| None, &Overrides::default());
     assert_eq!(config, defaults);
 }
 
@@ -426,4 +426,125 @@ fn a_disabled_sdk_says_nothing_about_any_signal() {
     let (config, warnings) = run(&env, &Overrides::default());
     assert!(config.disabled);
     assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+// --- transports left out of the build ---------------------------------------
+
+/// Whatever the features, the default protocol is one the build carries,
+/// and choosing it is no warning.
+#[test]
+fn the_default_protocol_is_compiled_in() {
+    let (config, warnings) = resolve(&|_| None, &Overrides::default());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let compiled = transport::Transports::COMPILED;
+    if compiled.grpc || compiled.http {
+        for signal in Signal::ALL {
+            let protocol = config.signal(signal).protocol;
+            let feature = transport::feature(protocol);
+            assert!(
+                match protocol {
+                    Protocol::Grpc => compiled.grpc,
+                    Protocol::HttpProtobuf => compiled.http,
+                },
+                "{signal:?}: {protocol} needs `{feature}`"
+            );
+        }
+    }
+}
+
+/// buildtrace's default features leave `otlp-http` out: http/protobuf asked
+/// for by any variable, or in code, is one warning that names the feature,
+/// and every signal exports over gRPC (to gRPC's default endpoint unless one
+/// is configured).
+#[cfg(all(feature = "otlp-grpc", not(feature = "otlp-http")))]
+#[test]
+fn http_without_its_feature_is_one_warning_and_grpc() {
+    const HTTP: &str = "http/protobuf";
+    let cases: &[(Pairs, &str)] = &[
+        (
+            &[(OTEL_EXPORTER_OTLP_PROTOCOL, HTTP)],
+            OTEL_EXPORTER_OTLP_PROTOCOL,
+        ),
+        (
+            &[
+                (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, HTTP),
+                (OTEL_EXPORTER_OTLP_PROTOCOL, HTTP),
+            ],
+            OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        ),
+        (
+            &[
+                (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, HTTP),
+                (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, HTTP),
+                (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, HTTP),
+            ],
+            OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        ),
+    ];
+    for &(pairs, variable) in cases {
+        let (config, warnings) = resolve(&env_of(pairs), &Overrides::default());
+        assert_eq!(vars(&warnings), [variable], "{warnings:?}");
+        let text = warnings[0].to_string();
+        assert!(
+            text.contains("`otlp-http` feature")
+                && text.contains(r#"features = ["otlp-http"]"#)
+                && text.contains("using grpc instead"),
+            "{text}"
+        );
+        for signal in Signal::ALL {
+            let signal = config.signal(signal);
+            assert_eq!(signal.protocol, Protocol::Grpc);
+            assert_eq!(
+                signal.endpoint,
+                OTEL_EXPORTER_OTLP_TRACES_ENDPOINT_GRPC_DEFAULT
+            );
+        }
+    }
+
+    // In code: the same one warning; a configured endpoint is kept.
+    let overrides = Overrides {
+        protocol: Some(Protocol::HttpProtobuf),
+        ..Overrides::default()
+    };
+    let env = env_of(&[(OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4317")]);
+    let (config, warnings) = resolve(&env, &overrides);
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_EXPORTER_OTLP_PROTOCOL],
+        "{warnings:?}"
+    );
+    assert!(warnings[0]
+        .message()
+        .starts_with("http/protobuf (set in code) needs"));
+    assert_eq!(config.protocol, Protocol::Grpc);
+    assert_eq!(config.endpoint, "http://collector:4317");
+
+    // Not for a signal that does not export over OTLP.
+    let env = env_of(&[
+        (OTEL_EXPORTER_OTLP_PROTOCOL, HTTP),
+        (OTEL_TRACES_EXPORTER, "console"),
+        (OTEL_LOGS_EXPORTER, "none"),
+        (OTEL_METRICS_EXPORTER, "none"),
+    ]);
+    let (_, warnings) = resolve(&env, &Overrides::default());
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+/// The mirror image, for a build with `otlp-http` alone.
+#[cfg(all(feature = "otlp-http", not(feature = "otlp-grpc")))]
+#[test]
+fn grpc_without_its_feature_is_one_warning_and_http() {
+    let env = env_of(&[(OTEL_EXPORTER_OTLP_PROTOCOL, "grpc")]);
+    let (config, warnings) = resolve(&env, &Overrides::default());
+    assert_eq!(
+        vars(&warnings),
+        [OTEL_EXPORTER_OTLP_PROTOCOL],
+        "{warnings:?}"
+    );
+    assert!(warnings[0]
+        .message()
+        .contains(r#"features = ["otlp-grpc"]"#));
+    for signal in Signal::ALL {
+        assert_eq!(config.signal(signal).protocol, Protocol::HttpProtobuf);
+    }
 }

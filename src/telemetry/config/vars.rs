@@ -24,7 +24,9 @@ pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// The OTLP transport protocol for traces; wins over
 /// [`OTEL_EXPORTER_OTLP_PROTOCOL`].
 pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
-/// Default protocol, the one the specification recommends.
+/// Default protocol, the one the specification recommends, used when the
+/// `otlp-http` feature is compiled in; without it the default is
+/// [`Protocol::Grpc`] (see [Transports](super#transports)).
 pub const OTEL_EXPORTER_OTLP_PROTOCOL_DEFAULT: Protocol = Protocol::HttpProtobuf;
 /// Base URL of the OTLP receiver for all signals; HTTP appends
 /// [`OTLP_HTTP_TRACES_PATH`].
