@@ -87,9 +87,10 @@ fn ring_batch() -> u64 {
     buildtrace::startup::capacity() as u64 / 2
 }
 
-/// Records per thread per contended batch: both batches fit the ring.
+/// Records per thread per contended batch: what one shard of the ring holds
+/// (64), for the queue too; both batches fit either.
 fn contended_batch() -> u64 {
-    buildtrace::startup::capacity() as u64 / 2
+    buildtrace::startup::SHARD_CAPACITY as u64
 }
 
 fn drain_ring() {

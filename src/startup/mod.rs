@@ -162,20 +162,17 @@ pub fn record(site: &'static Site, args: &[Arg<'_>]) {
 /// fixed fields, then what `fill` adds. Counts it as dropped when every
 /// shard is full.
 #[inline]
-pub(crate) fn push_in_place(source: Source, ticks: u64, fill: impl FnOnce(&mut Record)) {
+pub(crate) fn push_in_place(source: Source, ticks: u64, fill: impl FnOnce(&mut Record) + Copy) {
     let (thread, shard) = thread_and_shard();
-    let mut fill = Some(fill);
-    let mut write = |slot: &mut core::mem::MaybeUninit<Record>| {
-        let record = Record::init(slot, source, ticks, thread);
-        if let Some(fill) = fill.take() {
-            fill(record);
-        }
-    };
     // SAFETY: `Record::init` writes a whole record, which `fill` only adds to.
-    if unsafe { RING[shard].0.try_push_in_place(&mut write) } {
-        return;
+    let kept = unsafe {
+        RING[shard % SHARDS]
+            .0
+            .try_push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)))
+    };
+    if !kept {
+        push_elsewhere(shard, thread, source, ticks, fill);
     }
-    push_elsewhere(shard, thread, write);
 }
 
 /// The full-shard path, out of line.
@@ -184,12 +181,19 @@ pub(crate) fn push_in_place(source: Source, ticks: u64, fill: impl FnOnce(&mut R
 fn push_elsewhere(
     full: usize,
     thread: u32,
-    mut write: impl FnMut(&mut core::mem::MaybeUninit<Record>),
+    source: Source,
+    ticks: u64,
+    fill: impl FnOnce(&mut Record) + Copy,
 ) {
     for k in 1..SHARDS {
         let shard = (full + k) % SHARDS;
         // SAFETY: as in `push_in_place`.
-        if unsafe { RING[shard].0.try_push_in_place(&mut write) } {
+        let kept = unsafe {
+            RING[shard]
+                .0
+                .try_push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)))
+        };
+        if kept {
             THREAD.with(|t| t.set((thread, shard as u32)));
             return;
         }
