@@ -301,7 +301,10 @@ fn the_rule_sees_grouped_and_climbing_imports() {
         crate_reaches("use super::diagnostics;", 2),
         Vec::<String>::new()
     );
-    assert_eq!(crate_reaches("$crate::startup::anchor();", 1), ["startup"]);
+    assert_eq!(
+        crate_reaches("$crate::startup::constructor();", 1),
+        ["startup"]
+    );
     assert_eq!(
         crate_reaches("use mycrate::telemetry;", 1),
         Vec::<String>::new()

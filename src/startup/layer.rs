@@ -16,7 +16,8 @@
 //! never both and never neither. Events racing the handover are counted in
 //! flight; the handover waits for them before returning.
 
-use super::event::{Arg, Record as RingRecord, Source};
+use super::event::Arg;
+use super::record::{Record as RingRecord, Source};
 use super::{clock, push_in_place};
 use core::any::TypeId;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

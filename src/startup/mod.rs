@@ -46,12 +46,13 @@ pub mod layer;
 #[cfg(feature = "otel")]
 pub mod span;
 
+mod record;
+
 #[doc(hidden)]
 pub use event::{Arg, Site};
-pub use event::{
-    Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN, TEXT_LEN,
-};
-use event::{Record, Source};
+pub use event::{Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS, MESSAGE_LEN};
+pub use record::TEXT_LEN;
+use record::{Record, Source};
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -225,12 +226,6 @@ pub fn constructor() {
     RING[shard].0.prefault(PRE_MAIN_SLOTS);
     // The flag every record reads, wherever the linker put it.
     core::hint::black_box(CLOSED.load(Ordering::Relaxed));
-}
-
-/// The constructor's earlier name, kept for binaries built with it.
-#[doc(hidden)]
-pub fn anchor() {
-    constructor();
 }
 
 /// When the constructor ran before `main`, if it did (the binary uses
