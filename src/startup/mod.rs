@@ -24,8 +24,9 @@
 //! each page-aligned: thread `n` records into shard `(n - 1) % SHARDS`, so
 //! that threads recording at the same moment rarely touch the same cache
 //! line, and moves on to the next shard with room when its own is full. The
-//! drain merges the shards in tick order: each thread's records in the order
-//! it made them.
+//! drain merges the shards in tick order (each thread's records in the order
+//! it made them) and reads only the shards some thread used: the others cost
+//! it not even a page fault.
 //!
 //! Each 4 KiB page costs one page fault when first written; the constructor
 //! of [`embed!`](crate::embed!) touches, before `main`, the first
@@ -119,6 +120,29 @@ static CLOSED: AtomicBool = AtomicBool::new(false);
 /// Records made after the startup span ended.
 static LATE: AtomicU64 = AtomicU64::new(0);
 static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
+/// Bit `s` is set once a thread has recorded, or is about to record, into
+/// shard `s`: the drain reads only those, so shards nobody used cost it
+/// nothing (not even the page faults of reading them).
+static USED: AtomicU32 = AtomicU32::new(0);
+const _: () = assert!(SHARDS <= 32, "one bit per shard in USED");
+
+/// Marks `shard` as used, once (a load when it already is).
+#[inline]
+fn mark_used(shard: usize) {
+    let bit = 1 << shard;
+    if USED.load(Ordering::Relaxed) & bit == 0 {
+        USED.fetch_or(bit, Ordering::Release);
+    }
+}
+
+/// The shards the drain must read.
+fn used_shards() -> impl Iterator<Item = &'static Shard> {
+    let used = USED.load(Ordering::Acquire);
+    RING.iter()
+        .enumerate()
+        .filter(move |(s, _)| used & (1 << s) != 0)
+        .map(|(_, shard)| shard)
+}
 
 thread_local! {
     /// This thread's number (0 until it records) and the shard it records
@@ -134,6 +158,7 @@ fn thread_and_shard() -> (u32, usize) {
         (0, _) => {
             let n = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
             let shard = (n.wrapping_sub(1) as usize % SHARDS) as u32;
+            mark_used(shard as usize);
             t.set((n, shard));
             (n, shard as usize)
         }
@@ -188,6 +213,7 @@ fn push_elsewhere(
 ) {
     for k in 1..SHARDS {
         let shard = (full + k) % SHARDS;
+        mark_used(shard);
         // SAFETY: as in `push_in_place`.
         let kept = unsafe {
             RING[shard]
@@ -273,7 +299,7 @@ pub struct Drain {
 pub fn drain() -> Drain {
     let conv = clock::Converter::calibrate();
     let mut records = Vec::new();
-    for shard in &RING {
+    for shard in used_shards() {
         while let Some(record) = shard.0.pop() {
             records.push(record);
         }
@@ -308,7 +334,7 @@ pub fn late() -> u64 {
 
 /// How many records wait in the ring right now (a snapshot).
 pub fn pending() -> usize {
-    RING.iter().map(|shard| shard.0.len()).sum()
+    used_shards().map(|shard| shard.0.len()).sum()
 }
 
 /// The ring's capacity.
