@@ -297,7 +297,7 @@ fn check(kind: &str, protocol: &str, endpoint: &str, drop_limit: Duration) {
 }
 
 #[test]
-fn collector_refused_every_context_both_protocols() {
+fn collector_refused_every_context_every_protocol_built() {
     let endpoint = refused();
     for &protocol in PROTOCOLS {
         check(
@@ -310,7 +310,7 @@ fn collector_refused_every_context_both_protocols() {
 }
 
 #[test]
-fn collector_black_holed_every_context_both_protocols() {
+fn collector_black_holed_every_context_every_protocol_built() {
     let (_listener, endpoint) = black_hole();
     for &protocol in PROTOCOLS {
         check(

@@ -271,44 +271,23 @@ pub enum Arg<'a> {
 
 from_numbers!(Arg<'_>);
 
-impl From<bool> for Arg<'_> {
-    #[inline]
-    fn from(v: bool) -> Self {
-        Arg::Bool(v)
-    }
+/// `From<$ty> for Arg` by the variant that holds it.
+macro_rules! arg_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl<'a> From<$ty> for Arg<'a> {
+            #[inline]
+            fn from(v: $ty) -> Self {
+                Arg::$variant(v)
+            }
+        }
+    )*};
 }
 
-impl<'a> From<&'a str> for Arg<'a> {
-    #[inline]
-    fn from(v: &'a str) -> Self {
-        Arg::Str(v)
-    }
-}
-
-impl<'a> From<&'a String> for Arg<'a> {
-    #[inline]
-    fn from(v: &'a String) -> Self {
-        Arg::Str(v)
-    }
-}
-
-impl<'a> From<&'a std::path::Path> for Arg<'a> {
-    #[inline]
-    fn from(v: &'a std::path::Path) -> Self {
-        Arg::Path(v)
-    }
-}
-
-impl From<EventValue> for Arg<'_> {
-    #[inline]
-    fn from(v: EventValue) -> Self {
-        Arg::Owned(v)
-    }
-}
-
-impl<'a> From<&'a EventValue> for Arg<'a> {
-    #[inline]
-    fn from(v: &'a EventValue) -> Self {
-        Arg::Value(v)
-    }
+arg_from! {
+    bool => Bool,
+    &'a str => Str,
+    &'a String => Str,
+    &'a std::path::Path => Path,
+    EventValue => Owned,
+    &'a EventValue => Value,
 }
