@@ -22,11 +22,6 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 ACTIONLINT_VERSION=v1.7.12
 ACTIONLINT_MODULE=github.com/rhysd/actionlint
 
-die() {
-	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
-	exit 1
-}
-
 case "${1:-}" in
 -h | --help)
 	usage
@@ -35,16 +30,9 @@ case "${1:-}" in
 esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tools=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
-
-require_go() {
-	if ! command -v go >/dev/null 2>&1; then
-		printf '%s\n' \
-			"${0##*/}: error: Go is required to build actionlint $ACTIONLINT_VERSION once (it is then cached in $tools/actionlint)." \
-			"Install it: apt-get install golang-go (Debian >= 13, Ubuntu >= 24.04), or see https://go.dev/dl" >&2
-		exit 2
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$repo/scripts/lib.sh"
+tools=$BT_TOOLS
 
 # The cache key is the version and the platform; without Go (a cache filled
 # earlier), the platform comes from uname.
@@ -59,24 +47,20 @@ bin=$dir/actionlint
 if [[ -x $bin ]] && "$bin" -version >/dev/null 2>&1; then
 	echo "cached: $bin"
 else
-	require_go
+	bt_require_go
 	start=$SECONDS
 	echo "==> installing actionlint $ACTIONLINT_VERSION from the Go module proxy into $dir (once)"
 	mkdir -p "$tools/actionlint"
 	gobin=$(mktemp -d "$tools/actionlint/.install.XXXXXX")
 	trap 'rm -rf "$gobin"' EXIT
-	# Own Go caches, shared with scripts/pipeline/setup.sh: the user's
-	# GOPATH/GOFLAGS/go.work cannot change the result, and one `rm -rf` of
-	# the tools dir removes everything.
+	# Go's own caches under the tools dir (scripts/lib.sh).
 	if ! (
-		export GOPATH=$tools/go
-		export GOMODCACHE=$GOPATH/pkg/mod GOCACHE=$GOPATH/cache
-		export GOFLAGS=-modcacherw GOWORK=off GOBIN=$gobin CGO_ENABLED=0
-		unset GOOS GOARCH
+		bt_go_env
+		export GOBIN=$gobin
 		cd / && go install "$ACTIONLINT_MODULE/cmd/actionlint@$ACTIONLINT_VERSION"
 	) >"$gobin/install.log" 2>&1; then
 		tail -n 40 "$gobin/install.log" >&2
-		die "go install $ACTIONLINT_MODULE/cmd/actionlint@$ACTIONLINT_VERSION failed with $(cd / && go env GOVERSION) (GOPROXY=$(cd / && go env GOPROXY))"
+		bt_die "go install $ACTIONLINT_MODULE/cmd/actionlint@$ACTIONLINT_VERSION failed with $(cd / && go env GOVERSION) (GOPROXY=$(cd / && go env GOPROXY))"
 	fi
 	# A concurrent run may have finished first: both binaries are the same.
 	mkdir -p "$dir"
@@ -105,7 +89,7 @@ else
 	shopt -s nullglob
 	files=("$repo"/.github/workflows/*.yml "$repo"/.github/workflows/*.yaml)
 	shopt -u nullglob
-	((${#files[@]} > 0)) || die "no workflow in $repo/.github/workflows"
+	((${#files[@]} > 0)) || bt_die "no workflow in $repo/.github/workflows"
 fi
 
 echo "==> actionlint $("$bin" -version | head -n 1) ${files[*]#"$repo/"}"

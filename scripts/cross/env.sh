@@ -18,9 +18,9 @@ if [[ ${1:-} == --export ]]; then
 	export=1
 	shift
 fi
-[[ $# -eq 1 ]] || cross_die "usage: env.sh [--export] TARGET"
-[[ $(cross_field "$1" 3) != - ]] || cross_die "$1 is not built on this machine (targets.tsv)"
-cross_is_ready "$1" || cross_die "$1 is not set up here: run $CROSS_HERE/setup.sh $1"
+[[ $# -eq 1 ]] || bt_die "usage: env.sh [--export] TARGET"
+[[ $(cross_field "$1" 3) != - ]] || bt_die "$1 is not built on this machine (targets.tsv)"
+cross_is_ready "$1" || bt_die "$1 is not set up here: run $CROSS_HERE/setup.sh $1"
 cross_resolve_paths
 if ((export)); then
 	cross_env "$1" | while IFS= read -r line; do

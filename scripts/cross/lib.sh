@@ -7,8 +7,10 @@
 
 CROSS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CROSS_ROOT=$(cd "$CROSS_HERE/../.." && pwd)
-# The same cache root as the other tools (scripts/tools/lib.sh).
-CROSS_TOOLS_DIR=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}/cross
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$CROSS_HERE/../lib.sh"
+# The same cache root as the other tools.
+CROSS_TOOLS_DIR=$BT_TOOLS/cross
 # Mach-O links with zig (PyPI `ziglang`) driven by cargo-zigbuild.
 ZIGLANG_VERSION=0.15.2
 CARGO_ZIGBUILD_VERSION=0.24.1
@@ -17,11 +19,6 @@ CARGO_ZIGBUILD_VERSION=0.24.1
 MACHOLIB_VERSION=1.16.3
 # Bump when a script changes how it builds, so stale caches are not reused.
 CROSS_RECIPE=1
-
-cross_die() {
-	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
-	exit 1
-}
 
 # Prints the table's rows without comments: target format here os arch ci release.
 cross_rows() {
@@ -32,7 +29,7 @@ cross_rows() {
 cross_field() {
 	local row
 	row=$(cross_rows | awk -v t="$1" '$1 == t')
-	[[ -n $row ]] || cross_die "unknown target $1 (see $CROSS_HERE/targets.tsv)"
+	[[ -n $row ]] || bt_die "unknown target $1 (see $CROSS_HERE/targets.tsv)"
 	awk -v n="$2" '{ print $n }' <<<"$row"
 }
 

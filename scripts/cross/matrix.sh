@@ -23,7 +23,7 @@ case "${1:---all}" in
 --ci) mapfile -t targets < <(cross_targets ci) ;;
 *) targets=("$@") ;;
 esac
-command -v jq >/dev/null || cross_die "jq is needed (Debian package jq)"
+command -v jq >/dev/null || bt_die "jq is needed (Debian package jq)"
 cd "$CROSS_ROOT"
 "$CROSS_HERE/setup.sh" "${targets[@]}"
 
@@ -73,5 +73,5 @@ for t in "${targets[@]}"; do
 	printf '%-28s %7ss  %-32s %s\n' "$t" "${took[$t]}" "${ids[$t]}" "${ran[$t]}"
 done
 dups=$(printf '%s\n' "${ids[@]}" | sort | uniq -d)
-[[ -z $dups ]] || cross_die "provenance IDs shared by several targets: $dups"
+[[ -z $dups ]] || bt_die "provenance IDs shared by several targets: $dups"
 echo "matrix: ${#targets[@]} targets, each sealed, verified and attested; IDs distinct"

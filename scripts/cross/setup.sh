@@ -35,7 +35,7 @@ started=$SECONDS
 # 1. Debian packages.
 missing=()
 for t in "${targets[@]}"; do
-	[[ $(cross_field "$t" 3) != - ]] || cross_die "$t is not built on this machine (targets.tsv)"
+	[[ $(cross_field "$t" 3) != - ]] || bt_die "$t is not built on this machine (targets.tsv)"
 	for p in $(cross_apt_packages "$t"); do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done

@@ -34,49 +34,30 @@ compose) mode=compose ;;
 	usage
 	exit 0
 	;;
-*) pipeline_die "unknown argument: $1 (try --help)" ;;
+*) bt_die "unknown argument: $1 (try --help)" ;;
 esac
 
-pipeline_require_go
-goinfo=$(cd / && go env GOVERSION GOOS GOARCH | tr '\n' ' ')
+bt_require_go
+goinfo=$(bt_go_info)
 key=$(printf 'recipe=1 compose=%s@%s go=%s\n' "$COMPOSE_MODULE" "$COMPOSE_VERSION" "$goinfo" | sha256sum | cut -c1-12)
 COMPOSE_KEY_DIR=$PIPELINE_TOOLS_DIR/compose-$COMPOSE_VERSION-$key
 COMPOSE_BIN=$COMPOSE_KEY_DIR/bin/docker-compose
 is_built() { [[ -f $COMPOSE_KEY_DIR/.complete && -x $COMPOSE_BIN ]]; }
 
 if [[ $mode == print ]]; then
-	is_built || pipeline_die "Docker Compose $COMPOSE_VERSION is not built yet: run $PIPELINE_HERE/compose.sh --build"
+	is_built || bt_die "Docker Compose $COMPOSE_VERSION is not built yet: run $PIPELINE_HERE/compose.sh --build"
 	printf 'COMPOSE_BIN=%q\n' "$COMPOSE_BIN"
 	exit 0
 fi
 
 build() {
-	local log start=$SECONDS hb rc=0 mod=$COMPOSE_KEY_DIR/build
+	local start=$SECONDS mod=$COMPOSE_KEY_DIR/build
 	mkdir -p "$PIPELINE_TOOLS_DIR"
-	if command -v flock >/dev/null 2>&1; then
-		exec 7>"$COMPOSE_KEY_DIR.lock"
-		if ! flock -n 7; then
-			echo "another compose.sh is building $COMPOSE_KEY_DIR; waiting for it..."
-			flock 7
-		fi
-		is_built && return 0
-	fi
+	bt_lock "$COMPOSE_KEY_DIR" 7 is_built || return 0
 	rm -rf "${COMPOSE_KEY_DIR:?}"
 	mkdir -p "$COMPOSE_KEY_DIR/bin" "$COMPOSE_KEY_DIR/logs"
-	log=$COMPOSE_KEY_DIR/logs/go-build.log
-	# Own Go caches under the tools dir (shared with setup.sh).
-	export GOPATH=$PIPELINE_TOOLS_DIR/go
-	export GOMODCACHE=$GOPATH/pkg/mod GOCACHE=$GOPATH/cache
-	export GOFLAGS="-modcacherw${PIPELINE_GOFLAGS:+ $PIPELINE_GOFLAGS}" GOWORK=off CGO_ENABLED=0
-	unset GOOS GOARCH
+	bt_go_env
 	echo "Building Docker Compose $COMPOSE_VERSION into $COMPOSE_KEY_DIR (a few minutes on 2 cores; later runs hit the cache)"
-	(
-		while sleep "${PIPELINE_HEARTBEAT_SECS:-20}" >/dev/null 2>&1; do
-			printf '    ... still working (%s): %s packages, last: %.90s\n' \
-				"$(pipeline_fmt_secs $((SECONDS - start)))" "$(wc -l <"$log")" "$(tail -n 1 "$log")"
-		done
-	) &
-	hb=$!
 	# `go install module@version` refuses a module whose go.mod has exclude
 	# directives (Compose's has two), so build from a throwaway main module
 	# that requires Compose and copies them, as setup.sh does for Jaeger.
@@ -98,19 +79,13 @@ build() {
 			go build -v -trimpath -o "$COMPOSE_BIN" \
 				-ldflags="-s -w -X $COMPOSE_MODULE/internal.Version=$COMPOSE_VERSION" "$COMPOSE_MODULE/cmd"
 	)
-	compose_build >"$log" 2>&1 || rc=$?
-	kill "$hb" 2>/dev/null || true
-	wait "$hb" 2>/dev/null || true
-	if ((rc != 0)); then
-		tail -n 40 "$log" >&2
-		pipeline_die "building $COMPOSE_MODULE/cmd@$COMPOSE_VERSION failed (exit $rc); full log: $log"
-	fi
+	bt_step "build $COMPOSE_MODULE/cmd@$COMPOSE_VERSION" "$COMPOSE_KEY_DIR/logs/go-build.log" compose_build
 	rm -rf "$mod"
-	"$COMPOSE_BIN" version >/dev/null || pipeline_die "the built docker-compose does not run"
+	"$COMPOSE_BIN" version >/dev/null || bt_die "the built docker-compose does not run"
 	printf 'compose=%s@%s\ngo=%s\nbuilt=%s\nseconds=%s\n' \
 		"$COMPOSE_MODULE" "$COMPOSE_VERSION" "$(cd / && go env GOVERSION)" \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$COMPOSE_KEY_DIR/.complete"
-	echo "Built Docker Compose in $(pipeline_fmt_secs $((SECONDS - start))): $COMPOSE_BIN"
+	echo "Built Docker Compose in $(bt_fmt_secs $((SECONDS - start))): $COMPOSE_BIN"
 }
 
 # docker compose on the repository's file, run from the repository root as a

@@ -5,7 +5,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # In a subshell: its `exit` must not end the shell that sources this.
-(pipeline_require_go) || return 1
+(bt_require_go) || return 1
 pipeline_resolve_paths
 export OTELCOL_BIN JAEGER_BIN OTELCOL_GATEWAY_BIN
 if ! pipeline_is_built; then

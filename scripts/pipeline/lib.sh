@@ -26,30 +26,9 @@ PIPELINE_RECIPE=1
 # The same, for the gateway's cache directory.
 PIPELINE_GATEWAY_RECIPE=1
 
-PIPELINE_TOOLS_DIR=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
-
-pipeline_die() {
-	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
-	exit 1
-}
-
-# The pinned modules declare Go 1.26. An older Go >= 1.21 downloads that
-# toolchain through the module proxy by itself, unless GOTOOLCHAIN=local.
-pipeline_require_go() {
-	local v minor
-	if ! command -v go >/dev/null 2>&1; then
-		printf '%s\n' \
-			"Go >= 1.26 is required (or Go >= 1.21 allowed to fetch it: GOTOOLCHAIN=auto, the default)." \
-			"Install it: apt-get install golang-go (Debian >= 13, Ubuntu >= 24.04), or see https://go.dev/dl" >&2
-		exit 2
-	fi
-	v=$(cd / && go env GOVERSION)
-	minor=$(sed -n 's/^go1\.\([0-9]*\).*/\1/p' <<<"$v")
-	if [[ -n $minor ]] && { ((minor < 21)) || { ((minor < 26)) && [[ $(cd / && go env GOTOOLCHAIN) == local ]]; }; }; then
-		printf '%s\n' "$v cannot build these modules: Go >= 1.26 is required (or Go >= 1.21 with GOTOOLCHAIN=auto); see https://go.dev/dl" >&2
-		exit 2
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$PIPELINE_HERE/../lib.sh"
+PIPELINE_TOOLS_DIR=$BT_TOOLS
 
 # Sets PIPELINE_KEY, PIPELINE_KEY_DIR, OTELCOL_BIN, JAEGER_BIN, and for the
 # gateway PIPELINE_GATEWAY_KEY, PIPELINE_GATEWAY_KEY_DIR, OTELCOL_GATEWAY_BIN.
@@ -59,7 +38,7 @@ pipeline_require_go() {
 # the cache it names, as they were.
 pipeline_resolve_paths() {
 	local goinfo
-	goinfo=$(cd / && go env GOVERSION GOOS GOARCH | tr '\n' ' ')
+	goinfo=$(bt_go_info)
 	PIPELINE_KEY=$(
 		{
 			printf 'recipe=%s ocb=%s jaeger=%s@%s go=%s\n' \
@@ -91,9 +70,4 @@ pipeline_gateway_is_built() {
 
 pipeline_is_built() {
 	pipeline_main_is_built && pipeline_gateway_is_built
-}
-
-# 75 -> 1m15s
-pipeline_fmt_secs() {
-	if (($1 >= 60)); then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi
 }

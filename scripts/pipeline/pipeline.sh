@@ -42,7 +42,7 @@ gateway=0
 [[ ${PIPELINE_GATEWAY:-0} == 1 ]] && gateway=1
 case $storage in
 memory | badger) ;;
-*) pipeline_die "PIPELINE_JAEGER_STORAGE must be memory or badger, not '$storage'" ;;
+*) bt_die "PIPELINE_JAEGER_STORAGE must be memory or badger, not '$storage'" ;;
 esac
 
 # --- processes -----------------------------------------------------------------
@@ -257,7 +257,7 @@ start() {
 	for attempt in 1 2 3; do
 		pick_ports $((8 + ${PIPELINE_EXTRA_PORTS:-0} + 4 * gateway))
 		if launch; then
-			echo "pipeline up in $(pipeline_fmt_secs $((SECONDS - t0))); state in $dir:"
+			echo "pipeline up in $(bt_fmt_secs $((SECONDS - t0))); state in $dir:"
 			grep -v '^#' "$envfile"
 			return 0
 		fi
@@ -265,7 +265,7 @@ start() {
 		grep -qsi 'address already in use' "$dir/jaeger.log" "$dir/otelcol.log" "$dir/gateway.log" || break
 		echo "a chosen port was taken meanwhile; retrying with others (attempt $attempt)" >&2
 	done
-	pipeline_die "the pipeline did not start; logs: $dir/*.log"
+	bt_die "the pipeline did not start; logs: $dir/*.log"
 }
 
 # The value of KEY in pipeline.env, without the quoting printf %q added.
@@ -278,7 +278,7 @@ env_value() {
 restart_jaeger() {
 	local jg jh qh qg old t0=$SECONDS
 	if ! { [[ -f $envfile ]] && alive jaeger jaeger; }; then
-		pipeline_die "no running pipeline in $dir to restart Jaeger in"
+		bt_die "no running pipeline in $dir to restart Jaeger in"
 	fi
 	pipeline_resolve_paths
 	storage=$(env_value PIPELINE_JAEGER_STORAGE || echo memory)
@@ -294,9 +294,9 @@ restart_jaeger() {
 	deadline=$((SECONDS + timeout))
 	echo "--- restarted by pipeline.sh restart-jaeger $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$dir/jaeger.log"
 	launch_jaeger "${jg##*:}" "${jh##*:}" "${qh##*:}" "${qg##*:}" ||
-		pipeline_die "Jaeger did not start again; log: $dir/jaeger.log"
+		bt_die "Jaeger did not start again; log: $dir/jaeger.log"
 	sed -i "s/^JAEGER_PID=.*/JAEGER_PID=$(cat "$dir/jaeger.pid")/" "$envfile"
-	echo "jaeger restarted in $(pipeline_fmt_secs $((SECONDS - t0))) (pid $old -> $(cat "$dir/jaeger.pid"), storage $storage)"
+	echo "jaeger restarted in $(bt_fmt_secs $((SECONDS - t0))) (pid $old -> $(cat "$dir/jaeger.pid"), storage $storage)"
 }
 
 status() {

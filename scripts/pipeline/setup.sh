@@ -17,8 +17,6 @@ set -euo pipefail
 # The header comment above is the help text.
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
-HEARTBEAT=${PIPELINE_HEARTBEAT_SECS:-20}
-
 case "${1:-}" in
 '') mode=build ;;
 --print-paths) mode=print ;;
@@ -26,14 +24,14 @@ case "${1:-}" in
 	usage
 	exit 0
 	;;
-*) pipeline_die "unknown argument: $1 (try --help)" ;;
+*) bt_die "unknown argument: $1 (try --help)" ;;
 esac
 
-pipeline_require_go
+bt_require_go
 pipeline_resolve_paths
 
 if [[ $mode == print ]]; then
-	pipeline_is_built || pipeline_die "not built yet: run $PIPELINE_HERE/setup.sh"
+	pipeline_is_built || bt_die "not built yet: run $PIPELINE_HERE/setup.sh"
 	printf 'OTELCOL_BIN=%q\nJAEGER_BIN=%q\nOTELCOL_GATEWAY_BIN=%q\n' "$OTELCOL_BIN" "$JAEGER_BIN" "$OTELCOL_GATEWAY_BIN"
 	exit 0
 fi
@@ -44,55 +42,8 @@ if pipeline_is_built; then
 fi
 
 mkdir -p "$PIPELINE_TOOLS_DIR"
-# Two setups at once (parallel CI jobs, a test and a person) must not build
-# into the same directory: the second waits, then finds the cache filled.
-# Takes the lock of one key directory on file descriptor FD; returns 1 when,
-# once the lock is held, IS_BUILT says the directory is already complete.
-lock_key_dir() { # KEY_DIR FD IS_BUILT
-	command -v flock >/dev/null 2>&1 || return 0
-	eval "exec $2>\"\$1.lock\""
-	if ! flock -n "$2"; then
-		echo "another setup.sh is building $1; waiting for it..."
-		flock "$2"
-	fi
-	! "$3"
-}
-
-# Own Go caches under the tools dir: a fresh machine needs nothing but `go`,
-# the user's GOPATH/GOFLAGS/go.work cannot change the result, and one
-# `rm -rf` of the tools dir removes everything. Shared by all keys, so a
-# version bump only downloads and compiles what changed.
-export GOPATH=$PIPELINE_TOOLS_DIR/go
-export GOMODCACHE=$GOPATH/pkg/mod GOCACHE=$GOPATH/cache
-# PIPELINE_GOFLAGS adds flags, e.g. -p=1 on a machine busy with other work.
-export GOFLAGS="-modcacherw${PIPELINE_GOFLAGS:+ $PIPELINE_GOFLAGS}" GOWORK=off CGO_ENABLED=0
-unset GOOS GOARCH
-
-# Runs "$@" with its output in a log file, printing a line every $HEARTBEAT
-# seconds (elapsed time, log size, last log line: a package name while
-# `go build -v` compiles) so a person sees it is alive.
-step() {
-	local label=$1 log=$2 t0=$SECONDS hb rc=0
-	shift 2
-	printf '==> %s\n' "$label"
-	(
-		# sleep's output goes nowhere, so one left behind when the loop is
-		# killed cannot hold a pipe (setup.sh | tee ...) open.
-		while sleep "$HEARTBEAT" >/dev/null 2>&1; do
-			printf '    ... still working (%s): %s log lines, last: %.90s\n' \
-				"$(pipeline_fmt_secs $((SECONDS - t0)))" "$(wc -l <"$log")" "$(tail -n 1 "$log")"
-		done
-	) &
-	hb=$!
-	"$@" >"$log" 2>&1 || rc=$?
-	kill "$hb" 2>/dev/null || true
-	wait "$hb" 2>/dev/null || true
-	if ((rc != 0)); then
-		tail -n 40 "$log" >&2
-		pipeline_die "'$label' failed (exit $rc); full log: $log"
-	fi
-	printf '    done in %s (log: %s)\n' "$(pipeline_fmt_secs $((SECONDS - t0)))" "$log"
-}
+# Go's caches under the tools dir (scripts/lib.sh).
+bt_go_env
 
 # --- the 0.165 Collector and Jaeger, into $PIPELINE_KEY_DIR --------------------
 build_main() {
@@ -121,10 +72,10 @@ build_main() {
 		cd "$build/otelcol-src" &&
 			go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_BIN.tmp" .
 	)
-	step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION)" "$logs/1-ocb-install.log" \
+	bt_step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION)" "$logs/1-ocb-install.log" \
 		go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION"
-	step "generate the collector's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" ocb_generate
-	step "compile the collector" "$logs/3-otelcol-build.log" otelcol_build
+	bt_step "generate the collector's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" ocb_generate
+	bt_step "compile the collector" "$logs/3-otelcol-build.log" otelcol_build
 
 	# --- Jaeger v2 ---------------------------------------------------------------
 	# `go install module@version` refuses modules whose go.mod has replace
@@ -132,10 +83,10 @@ build_main() {
 	# requires Jaeger and copies its non-local replace directives.
 	jdir=$build/jaeger
 	mkdir -p "$jdir"
-	step "download $JAEGER_MODULE@$JAEGER_REF" "$logs/4-jaeger-download.log" \
+	bt_step "download $JAEGER_MODULE@$JAEGER_REF" "$logs/4-jaeger-download.log" \
 		go mod download -json "$JAEGER_MODULE@$JAEGER_REF"
 	jgomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' "$logs/4-jaeger-download.log")
-	[[ -f $jgomod ]] || pipeline_die "no go.mod found for $JAEGER_MODULE@$JAEGER_REF (log: $logs/4-jaeger-download.log)"
+	[[ -f $jgomod ]] || bt_die "no go.mod found for $JAEGER_MODULE@$JAEGER_REF (log: $logs/4-jaeger-download.log)"
 	{
 		echo "module buildtrace.local/jaeger-build"
 		grep -m1 '^go ' "$jgomod"
@@ -154,16 +105,16 @@ build_main() {
 				-ldflags="-s -w -X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_RELEASE" \
 				"$JAEGER_MODULE/cmd/jaeger"
 	)
-	step "resolve Jaeger's dependencies" "$logs/5-jaeger-get.log" jaeger_get
-	step "compile jaeger ($JAEGER_RELEASE)" "$logs/6-jaeger-build.log" jaeger_build
+	bt_step "resolve Jaeger's dependencies" "$logs/5-jaeger-get.log" jaeger_get
+	bt_step "compile jaeger ($JAEGER_RELEASE)" "$logs/6-jaeger-build.log" jaeger_build
 
 	# --- check and publish -------------------------------------------------------
 	# The components we rely on must really be in the binary.
 	comps=$("$OTELCOL_BIN.tmp" components)
 	for c in otlp otlp_grpc debug file memory_limiter batch health_check; do
-		grep -q -- "name: $c\$" <<<"$comps" || pipeline_die "the built collector lacks component '$c'"
+		grep -q -- "name: $c\$" <<<"$comps" || bt_die "the built collector lacks component '$c'"
 	done
-	"$JAEGER_BIN.tmp" version >/dev/null 2>&1 || pipeline_die "the built jaeger does not run"
+	"$JAEGER_BIN.tmp" version >/dev/null 2>&1 || bt_die "the built jaeger does not run"
 
 	mv "$OTELCOL_BIN.tmp" "$OTELCOL_BIN"
 	mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
@@ -172,7 +123,7 @@ build_main() {
 		"$OCB_VERSION" "$JAEGER_MODULE" "$JAEGER_REF" "$JAEGER_RELEASE" "$(cd / && go env GOVERSION)" \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$PIPELINE_KEY_DIR/.complete"
 
-	echo "Built in $(pipeline_fmt_secs $((SECONDS - start))):"
+	echo "Built in $(bt_fmt_secs $((SECONDS - start))):"
 	printf '  OTELCOL_BIN=%s\n  JAEGER_BIN=%s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
 }
 
@@ -194,35 +145,35 @@ build_gateway() {
 		cd "$build/otelcol-gateway-src" &&
 			go build -v -trimpath -ldflags="-s -w" -o "$OTELCOL_GATEWAY_BIN.tmp" .
 	)
-	step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_GATEWAY_VERSION)" "$logs/1-ocb-install.log" \
+	bt_step "install ocb (go.opentelemetry.io/collector/cmd/builder@$OCB_GATEWAY_VERSION)" "$logs/1-ocb-install.log" \
 		go install -v "go.opentelemetry.io/collector/cmd/builder@$OCB_GATEWAY_VERSION"
-	step "generate the gateway's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" gateway_generate
-	step "compile the gateway" "$logs/3-otelcol-gateway-build.log" gateway_build
+	bt_step "generate the gateway's sources and resolve its modules (ocb)" "$logs/2-ocb-generate.log" gateway_generate
+	bt_step "compile the gateway" "$logs/3-otelcol-gateway-build.log" gateway_build
 
 	comps=$("$OTELCOL_GATEWAY_BIN.tmp" components)
 	for c in otlp otlp_grpc debug file memory_limiter batch tail_sampling health_check; do
-		grep -q -- "name: $c\$" <<<"$comps" || pipeline_die "the built gateway lacks component '$c'"
+		grep -q -- "name: $c\$" <<<"$comps" || bt_die "the built gateway lacks component '$c'"
 	done
 	mv "$OTELCOL_GATEWAY_BIN.tmp" "$OTELCOL_GATEWAY_BIN"
 	rm -rf "$build"
 	printf 'ocb=%s\ngo=%s\nbuilt=%s\nseconds=%s\n' \
 		"$OCB_GATEWAY_VERSION" "$(cd / && go env GOVERSION)" \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$PIPELINE_GATEWAY_KEY_DIR/.complete"
-	echo "Built in $(pipeline_fmt_secs $((SECONDS - start))):"
+	echo "Built in $(bt_fmt_secs $((SECONDS - start))):"
 	printf '  OTELCOL_GATEWAY_BIN=%s\n' "$OTELCOL_GATEWAY_BIN"
 }
 
 # Each part under its own lock; what another setup.sh built meanwhile is reused.
 if pipeline_main_is_built; then
 	printf 'cached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
-elif lock_key_dir "$PIPELINE_KEY_DIR" 9 pipeline_main_is_built; then
+elif bt_lock "$PIPELINE_KEY_DIR" 9 pipeline_main_is_built; then
 	build_main
 else
 	printf 'cached: %s\n' "$OTELCOL_BIN" "$JAEGER_BIN"
 fi
 if pipeline_gateway_is_built; then
 	printf 'cached: %s\n' "$OTELCOL_GATEWAY_BIN"
-elif lock_key_dir "$PIPELINE_GATEWAY_KEY_DIR" 8 pipeline_gateway_is_built; then
+elif bt_lock "$PIPELINE_GATEWAY_KEY_DIR" 8 pipeline_gateway_is_built; then
 	build_gateway
 else
 	printf 'cached: %s\n' "$OTELCOL_GATEWAY_BIN"

@@ -21,7 +21,7 @@ case "${1:-}" in
 	usage
 	exit 0
 	;;
-*) tools_die "unknown argument: $1 (try --help)" ;;
+*) bt_die "unknown argument: $1 (try --help)" ;;
 esac
 
 if ! command -v cargo >/dev/null 2>&1 || ! command -v rustc >/dev/null 2>&1; then
@@ -31,7 +31,7 @@ fi
 auditable_resolve_paths
 
 if [[ $mode == print ]]; then
-	auditable_is_built || tools_die "cargo-auditable is not installed yet: run $TOOLS_HERE/auditable.sh"
+	auditable_is_built || bt_die "cargo-auditable is not installed yet: run $TOOLS_HERE/auditable.sh"
 	printf 'CARGO_AUDITABLE_BIN=%q\nRUST_AUDIT_INFO_BIN=%q\n' "$CARGO_AUDITABLE_BIN" "$RUST_AUDIT_INFO_BIN"
 	exit 0
 fi
@@ -45,16 +45,9 @@ if auditable_is_built; then
 fi
 
 mkdir -p "$TOOLS_DIR"
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$AUDITABLE_KEY_DIR.lock"
-	if ! flock -n 9; then
-		echo "another auditable.sh is installing into $AUDITABLE_KEY_DIR; waiting for it..."
-		flock 9
-	fi
-	if auditable_is_built; then
-		print_cached
-		exit 0
-	fi
+if ! bt_lock "$AUDITABLE_KEY_DIR" 9 auditable_is_built; then
+	print_cached
+	exit 0
 fi
 
 rm -rf "${AUDITABLE_KEY_DIR:?}"
@@ -63,21 +56,15 @@ start=$SECONDS
 # The build directory is thrown away; only the binaries are kept.
 target=$AUDITABLE_KEY_DIR/target
 for spec in "cargo-auditable@$CARGO_AUDITABLE_VERSION" "rust-audit-info@$RUST_AUDIT_INFO_VERSION"; do
-	log=$AUDITABLE_KEY_DIR/logs/${spec%@*}.log
-	echo "==> cargo install --locked $spec"
-	t0=$SECONDS
-	if ! cargo install --locked --root "$AUDITABLE_KEY_DIR" --target-dir "$target" \
-		${CARGO_BUILD_JOBS:+-j "$CARGO_BUILD_JOBS"} "$spec" >"$log" 2>&1; then
-		tail -n 40 "$log" >&2
-		tools_die "cargo install --locked $spec failed; full log: $log"
-	fi
-	echo "    done in $(tools_fmt_secs $((SECONDS - t0)))"
+	bt_step "cargo install --locked $spec" "$AUDITABLE_KEY_DIR/logs/${spec%@*}.log" \
+		cargo install --locked --root "$AUDITABLE_KEY_DIR" --target-dir "$target" \
+		${CARGO_BUILD_JOBS:+-j "$CARGO_BUILD_JOBS"} "$spec"
 done
 rm -rf "${target:?}"
 
-"$CARGO_AUDITABLE_BIN" auditable --version >/dev/null 2>&1 || tools_die "the installed cargo-auditable does not run"
+"$CARGO_AUDITABLE_BIN" auditable --version >/dev/null 2>&1 || bt_die "the installed cargo-auditable does not run"
 printf 'cargo-auditable=%s\nrust-audit-info=%s\nrustc=%s\nbuilt=%s\nseconds=%s\n' \
 	"$CARGO_AUDITABLE_VERSION" "$RUST_AUDIT_INFO_VERSION" "$(rustc -V)" \
 	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - start))" >"$AUDITABLE_KEY_DIR/.complete"
-echo "Installed in $(tools_fmt_secs $((SECONDS - start))):"
+echo "Installed in $(bt_fmt_secs $((SECONDS - start))):"
 printf '  CARGO_AUDITABLE_BIN=%s\n  RUST_AUDIT_INFO_BIN=%s\n' "$CARGO_AUDITABLE_BIN" "$RUST_AUDIT_INFO_BIN"

@@ -15,25 +15,15 @@ RUST_AUDIT_INFO_VERSION=0.5.4
 # Bump when a script changes how it builds, so stale caches are not reused.
 TOOLS_RECIPE=1
 
-# The same cache root as the Collector and Jaeger (scripts/pipeline/lib.sh):
-# one `rm -rf` removes every tool, and Go's module cache is shared.
-TOOLS_DIR=${BUILDTRACE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/buildtrace/tools}
-
-tools_die() {
-	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
-	exit 1
-}
-
-# 75 -> 1m15s
-tools_fmt_secs() {
-	if (($1 >= 60)); then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$TOOLS_HERE/../lib.sh"
+TOOLS_DIR=$BT_TOOLS
 
 # Sets COSIGN_KEY_DIR and COSIGN_BIN. The key covers what decides the
 # binary: the version, the recipe and the Go toolchain. Needs `go`.
 cosign_resolve_paths() {
 	local goinfo key
-	goinfo=$(cd / && go env GOVERSION GOOS GOARCH | tr '\n' ' ')
+	goinfo=$(bt_go_info)
 	key=$(printf 'recipe=%s cosign=%s@%s go=%s\n' "$TOOLS_RECIPE" "$COSIGN_MODULE" "$COSIGN_VERSION" "$goinfo" |
 		sha256sum | cut -c1-12)
 	COSIGN_KEY_DIR=$TOOLS_DIR/cosign-$COSIGN_VERSION-$key
