@@ -57,6 +57,7 @@
 //! | `process-context` | yes | on Linux, `init` publishes the resource as an OpenTelemetry [process context](process_context) (OTEP 4719) for profilers; off alone with [`Builder::with_process_context`] |
 //! | `internal-logs` | no | the OpenTelemetry SDK's own diagnostics as `tracing` events (targets `opentelemetry*`), for an application with a subscriber of its own; the subscriber [`init`] installs turns those targets off |
 //! | `build` | no | [`build::capture`], for `build.rs` |
+//! | `build-sign` | no | the build script signs the record with the key `BUILDTRACE_SIGNING_KEY` names (ECDSA P-256); without it a set key fails the build, naming this feature; implies `build` |
 //! | `inspect` | no | [`inspect`], the offline reader of ELF, Mach-O and PE files |
 //! | `seal` | no | [`seal`] (seal, verify, attest) and [`signing`], ECDSA P-256; implies `inspect` |
 //! | `jaeger` | no | [`jaeger`], a client of Jaeger's query API: a build's traces, the build behind a trace, the startup timeline; implies `inspect` |
@@ -125,7 +126,7 @@ mod resource;
 mod scrub;
 #[cfg(feature = "seal")]
 pub mod seal;
-#[cfg(any(feature = "build", feature = "seal"))]
+#[cfg(any(feature = "build-sign", feature = "seal"))]
 pub mod signing;
 
 // Under `--cfg loom` only the ring and its atomics facade are built: the

@@ -405,6 +405,7 @@ fn build_time_signing_is_payload_authentic_and_keeps_the_key_out_of_target() {
     let s = shared();
     let repo = Repo::new();
     let built = Build::new()
+        .features("sign")
         .env(
             "BUILDTRACE_SIGNING_KEY",
             s.key.private.display().to_string(),
@@ -495,6 +496,7 @@ fn an_unusable_signing_key_fails_the_build_with_a_remedy() {
     let repo = Repo::new();
     let missing = s.dir.path().join("no-such-key.pem");
     let out: Output = Build::new()
+        .features("sign")
         .env("BUILDTRACE_SIGNING_KEY", missing.display().to_string())
         .output(&repo.dir);
     assert!(!out.status.success());
@@ -503,11 +505,46 @@ fn an_unusable_signing_key_fails_the_build_with_a_remedy() {
     assert!(stderr.contains("no-such-key.pem"), "{stderr}");
     // A public key where the private key is needed.
     let out = Build::new()
+        .features("sign")
         .env("BUILDTRACE_SIGNING_KEY", s.key.public.display().to_string())
         .output(&repo.dir);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("public key where a private key is needed")
+    );
+}
+
+#[test]
+fn a_signing_key_without_build_sign_fails_the_build_naming_the_feature() {
+    // The fixture's build script uses buildtrace with `build` alone: the
+    // curve's crates are not compiled, and a key asked for is not ignored.
+    let s = shared();
+    let repo = Repo::new();
+    let out: Output = Build::new()
+        .env(
+            "BUILDTRACE_SIGNING_KEY",
+            s.key.private.display().to_string(),
+        )
+        .output(&repo.dir);
+    assert!(!out.status.success(), "built an unsigned record");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BUILDTRACE_SIGNING_KEY"), "{stderr}");
+    assert!(stderr.contains("`build-sign` feature"), "{stderr}");
+    assert!(
+        !stderr.contains("BEGIN PRIVATE KEY"),
+        "the key's content in the output: {stderr}"
+    );
+    let tree = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "--offline", "-e", "normal,build", "-i", "p256"])
+        .current_dir(&repo.dir)
+        .output()
+        .unwrap();
+    assert!(
+        !tree.status.success()
+            && String::from_utf8_lossy(&tree.stderr).contains("did not match any packages"),
+        "p256 in the fixture's tree without build-sign (or cargo tree failed): {}{}",
+        String::from_utf8_lossy(&tree.stdout),
+        String::from_utf8_lossy(&tree.stderr)
     );
 }
 

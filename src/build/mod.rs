@@ -71,7 +71,9 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// The path of a PKCS#8 PEM private key (ECDSA P-256) to sign the record
 /// with at build time. A relative path is taken from the package directory.
 /// The key is read by the build script only: it never reaches `OUT_DIR`,
-/// `target/` or the binary.
+/// `target/` or the binary. Needs the `build-sign` feature: without it, a
+/// set key fails the build, saying so (a record is never left unsigned
+/// behind the back of whoever asked for a signature).
 pub const SIGNING_KEY: &str = "BUILDTRACE_SIGNING_KEY";
 /// Name of the record file in `OUT_DIR`, which `embed!()` includes.
 pub const RECORD_FILE: &str = "buildtrace.bin";
@@ -138,6 +140,19 @@ pub fn try_capture() -> Result<Captured, CaptureError> {
     let result = capture_with(&env, &mut out);
     print!("{}", out.lines);
     result
+}
+
+/// buildtrace's own build script: its record is never signed, whatever
+/// [`SIGNING_KEY`] says (a key set for the application being built is that
+/// application's).
+#[doc(hidden)]
+#[allow(dead_code)] // used by build.rs, which includes this module
+pub(crate) fn capture_unsigned() -> Captured {
+    let env = |k: &str| (k != SIGNING_KEY).then(|| std::env::var(k).ok()).flatten();
+    let mut out = Cargo::default();
+    let result = capture_with(&env, &mut out);
+    print!("{}", out.lines);
+    result.unwrap_or_else(|e| panic!("buildtrace: {e}"))
 }
 
 /// Collects the `cargo:` lines to print.
@@ -248,6 +263,7 @@ fn capture_with(
 
 /// Signs the record header (which carries the payload digest) into the
 /// seal slot. Deterministic (RFC 6979), so reproducible builds stay so.
+#[cfg(feature = "build-sign")]
 fn sign_record(record: &mut [u8], key: &Path) -> Result<(), CaptureError> {
     let key = crate::signing::signing_key_from_file(key)
         .map_err(|e| CaptureError::Signing(e.to_string()))?;
@@ -260,6 +276,15 @@ fn sign_record(record: &mut [u8], key: &Path) -> Result<(), CaptureError> {
         .expect("the record ends with its slot");
     crate::slot::write_payload_signature(slot, &key_id, &sig);
     Ok(())
+}
+
+/// Without the `build-sign` feature: a key was asked for, and this build of
+/// buildtrace cannot sign.
+#[cfg(not(feature = "build-sign"))]
+fn sign_record(_: &mut [u8], _: &Path) -> Result<(), CaptureError> {
+    Err(CaptureError::Signing(
+        "this build of buildtrace cannot sign: add its `build-sign` feature to the build-dependency (features = [\"build\", \"build-sign\"])".to_owned(),
+    ))
 }
 
 /// The VCS fallback chain. Returns the commit time when known.
