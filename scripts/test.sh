@@ -78,6 +78,13 @@ step "the ring and the tick clock on aarch64, under qemu-user"
     --target aarch64-unknown-linux-gnu -- ring:: startup::clock::
 )
 
+# The release steps the workflow runs on a tag (link, strip, seal,
+# scripts/cross/artifact.sh: inspect, verify, run, attest, the bundle judged
+# by cosign), for this machine's own target; `scripts/cross/matrix.sh` with
+# no argument runs every target.
+step "the release steps (scripts/cross/matrix.sh) for $(rustc -vV | sed -n 's/^host: //p')"
+./scripts/cross/matrix.sh "$(rustc -vV | sed -n 's/^host: //p')"
+
 # A smoke guard on the startup hook's cost: ratios from the same fresh
 # processes (first events ÷ warm, warm ÷ crossbeam's queue stamped with the
 # same tick read), failing only at several times each goal; never an

@@ -2,14 +2,18 @@
 # The release steps after the seal, the same on a tag (.github/workflows/
 # release.yml) and here (matrix.sh): inspect the sealed file (a provenance ID,
 # the right target), verify it with the public key (--require sealed), run it
-# and require it to report the ID inspect read, then attest it (DSSE, in-toto
-# Statement v1). Prints the provenance ID on its last line.
+# and require it to report the ID inspect read, then attest it (a Sigstore
+# bundle: DSSE, in-toto Statement v1, SLSA provenance) and check the bundle
+# with `buildtrace verify-attestation` and, when COSIGN names a cosign
+# binary, with `cosign verify-blob-attestation`, as a user of the release
+# would. Prints the provenance ID on its last line.
 #
 # Usage: artifact.sh TARGET FILE PUBKEY KEY [RUNNER...]
 #   RUNNER: how to run FILE (default: directly); matrix.sh passes
 #   scripts/cross/run TARGET, the workflow runs on the target's own runner;
 #   --no-run for a file nothing here can run (Mach-O off macOS).
-# Needs BT, the buildtrace CLI (default: target/release/buildtrace), and jq.
+# Needs BT, the buildtrace CLI (default: target/release/buildtrace), and jq;
+# COSIGN (optional): a cosign binary (scripts/tools/cosign.sh builds one).
 set -euo pipefail
 
 [[ $# -ge 4 ]] || {
@@ -51,6 +55,15 @@ else
 	[[ $first == "provenance id $id" ]] || fail "the binary reports '$first', inspect read $id"
 fi
 
-"$bt" attest "$art" --key "$key" --format dsse -o "$art.intoto.jsonl"
+bundle=$art.sigstore.json
+"$bt" attest "$art" --key "$key" -o "$bundle"
+"$bt" verify-attestation "$art" --bundle "$bundle" --pubkey "$pub" >&2 ||
+	fail "$bundle: buildtrace verify-attestation rejects it (exit $?)"
+if [[ -n ${COSIGN:-} ]]; then
+	# No transparency-log entry: the bundle is signed with a key, offline.
+	"$COSIGN" verify-blob-attestation --key "$pub" --bundle "$bundle" \
+		--type slsaprovenance1 --insecure-ignore-tlog=true "$art" >&2 ||
+		fail "$bundle: cosign verify-blob-attestation rejects it"
+fi
 printf '%s\n' "$id" >"$art.id"
 echo "$id"
