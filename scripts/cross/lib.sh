@@ -57,11 +57,16 @@ cross_apt_packages() {
 }
 
 # The wine prefix (a Windows directory tree for wine) and the cargo-zigbuild
-# install, keyed by what decides their content.
+# install, keyed by what decides their content. A prefix made while 32-bit
+# wine (Debian's wine32:i386) was missing has an empty syswow64 and no 32-bit
+# stub, and cannot run PE32 programs: whether 32-bit wine is there is part
+# of the key, so installing it later (setup.sh --all after --ci) makes a new
+# prefix rather than reusing the 64-bit-only one.
 cross_resolve_paths() {
-	local winever key
+	local winever wine32=no key
 	winever=$( (wine --version 2>/dev/null || echo none) | tr -d '\n')
-	key=$(printf 'recipe=%s wine=%s\n' "$CROSS_RECIPE" "$winever" | sha256sum | cut -c1-12)
+	[[ -d /usr/lib/i386-linux-gnu/wine ]] && wine32=yes
+	key=$(printf 'recipe=%s wine=%s wine32=%s\n' "$CROSS_RECIPE" "$winever" "$wine32" | sha256sum | cut -c1-12)
 	WINE_PREFIX_DIR=$CROSS_TOOLS_DIR/wine-$key
 	key=$(printf 'recipe=%s ziglang=%s cargo-zigbuild=%s macholib=%s rustc=%s\n' "$CROSS_RECIPE" \
 		"$ZIGLANG_VERSION" "$CARGO_ZIGBUILD_VERSION" "$MACHOLIB_VERSION" "$(rustc -vV | tr '\n' ' ')" |
