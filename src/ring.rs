@@ -20,8 +20,9 @@
 //! its pages are only touched when first written (see
 //! [`Ring::prefault`]).
 //!
-//! The record path (`try_push_in_place`) takes no lock, allocates nothing,
-//! makes no system call and never waits for another thread: it retries only
+//! The record path (`try_claim`, then the claimed slot written in place and
+//! published when the claim drops) takes no lock, allocates nothing, makes
+//! no system call and never waits for another thread: it retries only
 //! when another producer won the same position, and a slot that is not free
 //! (full, or mid-copy by a thread of the previous lap) refuses the value,
 //! for the caller to count as dropped or place elsewhere (`push` counts it
@@ -57,6 +58,41 @@ pub(crate) struct Ring<T, const N: usize> {
     tail: Padded<AtomicUsize>,
     dropped: AtomicU64,
     slots: [Slot<T>; N],
+}
+
+/// A slot a producer won: it alone writes it, and dropping the claim
+/// publishes it to the consumer (which waits at that slot until then).
+pub(crate) struct Claim<'r, T> {
+    slot: &'r Slot<T>,
+    /// The stamp that publishes the slot (stored minus its index).
+    stamp: usize,
+}
+
+impl<T> Claim<'_, T> {
+    /// The claimed slot, to write the value straight into.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    pub(crate) fn slot(&mut self) -> &mut MaybeUninit<T> {
+        // SAFETY: the claim is this producer's alone (see `try_claim`), and
+        // `&mut self` makes this the only reference to the slot's value.
+        unsafe { &mut *self.slot.value.get() }
+    }
+
+    /// Writes the value in place with `init`, then publishes it.
+    #[cfg(any(test, loom))]
+    #[inline]
+    pub(crate) fn fill(self, init: impl FnOnce(&mut MaybeUninit<T>)) {
+        // SAFETY: as in `slot`.
+        self.slot.value.with_mut(|v| init(unsafe { &mut *v }));
+    }
+}
+
+impl<T> Drop for Claim<'_, T> {
+    /// Publishes the slot: from here on the consumer may read it.
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.slot.stamp.store(self.stamp, Ordering::Release);
+    }
 }
 
 // SAFETY: values are moved in by one producer and out by one consumer, with
@@ -159,7 +195,7 @@ impl<T: Copy, const N: usize> Ring<T, N> {
     /// `init` is not called then.
     ///
     /// # Safety
-    /// `init` must leave the slot holding a valid `T`.
+    /// `init` must leave the slot holding a valid `T`, and not panic.
     #[cfg(any(test, loom))]
     #[inline]
     pub(crate) unsafe fn push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
@@ -175,9 +211,28 @@ impl<T: Copy, const N: usize> Ring<T, N> {
     /// the caller to count (it may find room elsewhere).
     ///
     /// # Safety
-    /// `init` must leave the slot holding a valid `T`.
+    /// `init` must leave the slot holding a valid `T`, and not panic.
+    #[cfg(any(test, loom))]
     #[inline]
     pub(crate) unsafe fn try_push_in_place(&self, init: impl FnOnce(&mut MaybeUninit<T>)) -> bool {
+        // SAFETY: the caller's contract (`init` writes a whole value and
+        // does not panic), forwarded.
+        let Some(claim) = (unsafe { self.try_claim() }) else {
+            return false;
+        };
+        claim.fill(init);
+        true
+    }
+
+    /// Claims the next free slot for this producer, or `None` when the ring
+    /// is full (nothing counted: the caller may find room elsewhere). The
+    /// consumer waits at that slot until the claim is dropped.
+    ///
+    /// # Safety
+    /// The slot must hold a valid `T` when the claim is dropped, also when
+    /// the producer unwinds: write it whole before anything that can panic.
+    #[inline]
+    pub(crate) unsafe fn try_claim(&self) -> Option<Claim<'_, T>> {
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
             let (index, _) = self.split(head);
@@ -190,14 +245,14 @@ impl<T: Copy, const N: usize> Ring<T, N> {
                     Ordering::SeqCst,
                     Ordering::Relaxed,
                 ) {
+                    // Winning the CAS for position `head` while the slot's
+                    // stamp was `head` makes this producer the only accessor
+                    // of the slot until it publishes the next stamp.
                     Ok(_) => {
-                        // SAFETY: winning the CAS for position `head` while the
-                        // slot's stamp was `head` makes this producer the only
-                        // accessor of the slot until it publishes the next stamp.
-                        slot.value.with_mut(|v| init(unsafe { &mut *v }));
-                        slot.stamp
-                            .store(head.wrapping_add(1).wrapping_sub(index), Ordering::Release);
-                        return true;
+                        return Some(Claim {
+                            slot,
+                            stamp: head.wrapping_add(1).wrapping_sub(index),
+                        })
                     }
                     Err(current) => head = current,
                 }
@@ -205,12 +260,12 @@ impl<T: Copy, const N: usize> Ring<T, N> {
                 // The slot is not free for `head`: it still holds last lap's
                 // value, or a producer of last lap or the consumer is in the
                 // middle of it. Unless `head` moved meanwhile (then retry),
-                // the ring is full at this instant: count the value as
-                // dropped rather than wait for another thread.
+                // the ring is full at this instant: say so rather than wait
+                // for another thread.
                 fence(Ordering::SeqCst);
                 let current = self.head.0.load(Ordering::Relaxed);
                 if current == head {
-                    return false;
+                    return None;
                 }
                 spin_loop();
                 head = current;

@@ -26,11 +26,20 @@ impl<T> UnsafeCell<T> {
         Self(core::cell::UnsafeCell::new(value))
     }
 
+    #[inline(always)]
     pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         f(self.0.get())
     }
 
+    #[cfg(test)]
+    #[inline(always)]
     pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         f(self.0.get())
+    }
+
+    /// The raw pointer, where no model checks the access.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> *mut T {
+        self.0.get()
     }
 }

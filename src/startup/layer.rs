@@ -16,9 +16,9 @@
 //! never both and never neither. Events racing the handover are counted in
 //! flight; the handover waits for them before returning.
 
+use super::clock;
 use super::event::Arg;
 use super::record::{Record as RingRecord, Source};
-use super::{clock, push_in_place};
 use core::any::TypeId;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -226,8 +226,10 @@ where
                 l.on_event(event, ctx);
             }
             None => {
+                // Left on unwind too (a field's `Debug` may panic): the
+                // handover waits for this count to reach zero.
+                let _in_flight = InFlight(&self.shared.in_flight);
                 capture(event);
-                self.shared.in_flight.fetch_sub(1, Ordering::Release);
             }
         }
     }
@@ -298,16 +300,33 @@ where
     }
 }
 
+/// One capture in flight, until dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
 fn capture(event: &TracingEvent<'_>) {
     if super::closed() {
         return;
     }
     let metadata = event.metadata();
     clock::ensure_first_anchor();
-    let ticks = clock::ticks();
-    push_in_place(Source::Tracing(metadata), ticks, |record| {
+    if let Some((mut claim, thread)) = super::claim() {
+        // The whole record first: should a field's `Debug` panic, the claim
+        // still publishes a valid record as it unwinds, with the fields
+        // before it.
+        let record = RingRecord::init(
+            claim.slot(),
+            Source::Tracing(metadata),
+            clock::ticks(),
+            thread,
+        );
         event.record(&mut Fields(record));
-    });
+    }
 }
 
 /// Copies an event's fields into a record: the message into its text, the

@@ -55,7 +55,7 @@ pub use event::{Event, EventValue, InlineStr, Origin, INLINE_STR_LEN, MAX_ATTRS,
 pub use record::TEXT_LEN;
 use record::{Record, Source};
 
-use crate::ring::Ring;
+use crate::ring::{Claim, Ring};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::cell::Cell;
 use std::time::SystemTime;
@@ -167,65 +167,59 @@ fn thread_and_shard() -> (u32, usize) {
 }
 
 /// Records a startup event: what [`startup!`](crate::startup!) expands to.
+/// Inlined into the call site, where the values' kinds are known: only the
+/// claim of a slot is a call.
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn record(site: &'static Site, args: &[Arg<'_>]) {
     if CLOSED.load(Ordering::Relaxed) {
         LATE.fetch_add(1, Ordering::Relaxed);
         return;
     }
     clock::ensure_first_anchor();
-    let ticks = clock::ticks();
-    push_in_place(Source::Site(site), ticks, |record| {
+    if let Some((mut claim, thread)) = claim() {
+        // The whole record first, which the values only add to: the claim
+        // publishes it when dropped.
+        let record = Record::init(claim.slot(), Source::Site(site), clock::ticks(), thread);
         for (key, &arg) in args.iter().enumerate() {
             record.push(key, arg);
         }
-    });
+    }
 }
 
-/// Writes a record straight into a slot of this thread's shard (or, when it
-/// is full, of the next shard with room, where the thread then stays): its
-/// fixed fields, then what `fill` adds. Counts it as dropped when every
-/// shard is full.
-#[inline]
-pub(crate) fn push_in_place(source: Source, ticks: u64, fill: impl FnOnce(&mut Record) + Copy) {
+/// Claims a slot of this thread's shard (or, when it is full, of the next
+/// shard with room, where the thread then stays) and says which thread
+/// this is; `None`, counted as dropped, when every shard is full. The
+/// caller stamps the record with its time once the slot is claimed, so
+/// that a thread's records are in tick order within a shard.
+///
+/// The caller must write the whole record with [`Record::init`] before
+/// anything that can panic (dropping the claim publishes the slot).
+#[inline(never)]
+pub(crate) fn claim() -> Option<(Claim<'static, Record>, u32)> {
     let (thread, shard) = thread_and_shard();
-    // SAFETY: `Record::init` writes a whole record, which `fill` only adds to.
-    let kept = unsafe {
-        RING[shard % SHARDS]
-            .0
-            .try_push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)))
-    };
-    if !kept {
-        push_elsewhere(shard, thread, source, ticks, fill);
+    // SAFETY: the caller's contract, above.
+    match unsafe { RING[shard % SHARDS].0.try_claim() } {
+        Some(claim) => Some((claim, thread)),
+        None => claim_elsewhere(shard, thread),
     }
 }
 
 /// The full-shard path, out of line.
 #[cold]
 #[inline(never)]
-fn push_elsewhere(
-    full: usize,
-    thread: u32,
-    source: Source,
-    ticks: u64,
-    fill: impl FnOnce(&mut Record) + Copy,
-) {
+fn claim_elsewhere(full: usize, thread: u32) -> Option<(Claim<'static, Record>, u32)> {
     for k in 1..SHARDS {
         let shard = (full + k) % SHARDS;
         mark_used(shard);
-        // SAFETY: as in `push_in_place`.
-        let kept = unsafe {
-            RING[shard]
-                .0
-                .try_push_in_place(|slot| fill(Record::init(slot, source, ticks, thread)))
-        };
-        if kept {
+        // SAFETY: as in `claim`.
+        if let Some(claim) = unsafe { RING[shard].0.try_claim() } {
             THREAD.with(|t| t.set((thread, shard as u32)));
-            return;
+            return Some((claim, thread));
         }
     }
     DROPPED.fetch_add(1, Ordering::Relaxed);
+    None
 }
 
 #[cfg_attr(not(feature = "otel"), allow(dead_code))]
