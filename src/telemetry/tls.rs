@@ -135,9 +135,7 @@ pub(super) fn load(settings: &TlsSettings) -> Result<Loaded, TlsError> {
                     "not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"
                 ))
             })?;
-            rustls::crypto::ring::default_provider()
-                .key_provider
-                .load_private_key(key)
+            rustls::crypto::ring::sign::any_supported_type(&key)
                 .map_err(|e| key_error(format!("not a usable private key: {e}")))?;
             Some((cert_pem, key_pem))
         }
@@ -269,6 +267,7 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("secret-key.pem"), "{err}");
+        assert!(err.to_string().contains("not a usable private key"), "{err}");
         assert!(!err.to_string().contains("c2VjcmV0"), "{err}");
         assert!(!format!("{err:?}").contains("c2VjcmV0"), "{err:?}");
     }
