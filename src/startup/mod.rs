@@ -56,7 +56,7 @@ pub use record::TEXT_LEN;
 use record::{Record, Source};
 
 use crate::ring::{Claim, Ring};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::cell::Cell;
 use std::time::SystemTime;
 
@@ -115,8 +115,14 @@ struct Shard(Ring<Record, SHARD_CAPACITY>);
 static RING: [Shard; SHARDS] = [const { Shard(Ring::new()) }; SHARDS];
 /// Records lost because every shard was full.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-/// Set when the startup span has ended: records stop.
-static CLOSED: AtomicBool = AtomicBool::new(false);
+/// The one byte every record reads first: [`ANCHORED`] alone on the fast
+/// path, so that a process's first event waits for one cache line here, not
+/// two.
+static STATE: AtomicU8 = AtomicU8::new(0);
+/// In [`STATE`]: the startup span has ended, records stop.
+const CLOSED: u8 = 1;
+/// In [`STATE`]: the clock's first anchor was taken.
+const ANCHORED: u8 = 2;
 /// Records made after the startup span ended.
 static LATE: AtomicU64 = AtomicU64::new(0);
 static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
@@ -172,11 +178,9 @@ fn thread_and_shard() -> (u32, usize) {
 #[doc(hidden)]
 #[inline(always)]
 pub fn record(site: &'static Site, args: &[Arg<'_>]) {
-    if CLOSED.load(Ordering::Relaxed) {
-        LATE.fetch_add(1, Ordering::Relaxed);
+    if STATE.load(Ordering::Relaxed) != ANCHORED && !open() {
         return;
     }
-    clock::ensure_first_anchor();
     if let Some((mut claim, thread)) = claim() {
         // The whole record first, which the values only add to: the claim
         // publishes it when dropped.
@@ -222,9 +226,27 @@ fn claim_elsewhere(full: usize, thread: u32) -> Option<(Claim<'static, Record>, 
     None
 }
 
-#[cfg_attr(not(feature = "otel"), allow(dead_code))]
+/// The slow side of [`STATE`]: whether records are still taken (else
+/// counted late), with the first anchor taken.
+#[cold]
+#[inline(never)]
+fn open() -> bool {
+    if closed() {
+        LATE.fetch_add(1, Ordering::Relaxed);
+        return false;
+    }
+    anchor();
+    true
+}
+
+/// Takes the clock's first anchor if no one has, and says so in [`STATE`].
+fn anchor() {
+    clock::ensure_first_anchor();
+    STATE.fetch_or(ANCHORED, Ordering::Relaxed);
+}
+
 pub(crate) fn closed() -> bool {
-    CLOSED.load(Ordering::Relaxed)
+    STATE.load(Ordering::Relaxed) & CLOSED != 0
 }
 
 /// Set when [`constructor`] took the first clock anchor.
@@ -242,10 +264,9 @@ pub fn constructor() {
         clock::ensure_first_anchor();
         PRE_MAIN.store(true, Ordering::Relaxed);
     }
+    anchor();
     let (_, shard) = thread_and_shard();
     RING[shard].0.prefault(PRE_MAIN_SLOTS);
-    // The flag every record reads, wherever the linker put it.
-    core::hint::black_box(CLOSED.load(Ordering::Relaxed));
 }
 
 /// When the constructor ran before `main`, if it did (the binary uses
@@ -318,7 +339,7 @@ pub fn drain() -> Drain {
 
 /// Stops recording: later [`startup!`](crate::startup!) calls record nothing.
 pub fn close() {
-    CLOSED.store(true, Ordering::Relaxed);
+    STATE.fetch_or(CLOSED, Ordering::Relaxed);
 }
 
 /// Records attempted after [`close`].

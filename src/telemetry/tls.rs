@@ -267,7 +267,10 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("secret-key.pem"), "{err}");
-        assert!(err.to_string().contains("not a usable private key"), "{err}");
+        assert!(
+            err.to_string().contains("not a usable private key"),
+            "{err}"
+        );
         assert!(!err.to_string().contains("c2VjcmV0"), "{err}");
         assert!(!format!("{err:?}").contains("c2VjcmV0"), "{err:?}");
     }
