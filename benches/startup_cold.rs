@@ -23,6 +23,11 @@
 //! push into an `ArrayQueue` made before the runtime, as the ring is made
 //! before `main`.
 //!
+//! `--idle-ms MS` leaves the machine idle for MS milliseconds before each
+//! launch, as a service starts on a machine that was doing nothing: its
+//! caches then hold little of the program (launched back to back, the
+//! processes find the previous one's code and data in the shared cache).
+//!
 //! The parent prints the medians over processes and the ratios cold ÷ warm
 //! and buildtrace ÷ `ArrayQueue`. With `--check` (the CI smoke guard) it
 //! fails when cold ÷ warm is over `COLD_RATIO_LIMIT` (default 8, the goal
@@ -166,13 +171,25 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let check = args.iter().any(|a| a == "--check");
+    let idle = args
+        .iter()
+        .position(|a| a == "--idle-ms")
+        .map(|at| match args.get(at + 1).and_then(|v| v.parse().ok()) {
+            Some(ms) => std::time::Duration::from_millis(ms),
+            None => panic!("--idle-ms takes a number of milliseconds"),
+        });
     let processes: usize = args
         .iter()
-        .find_map(|a| a.parse().ok())
+        .enumerate()
+        .filter(|&(at, _)| at == 0 || args[at - 1] != "--idle-ms")
+        .find_map(|(_, a)| a.parse().ok())
         .unwrap_or(31)
         .max(1);
     let exe = std::env::current_exe().expect("the bench's own path");
     let run = |kind: &str, columns: &mut [Vec<f64>]| {
+        if let Some(idle) = idle {
+            std::thread::sleep(idle);
+        }
         let out = Command::new(&exe)
             .env("BUILDTRACE_COLD_CHILD", kind)
             .output()
@@ -201,7 +218,11 @@ fn main() {
     let [ring_after, ring_first] = ring_after.map(|mut c| median(&mut c));
     let [queue_after, queue_first] = queue_after.map(|mut c| median(&mut c));
     println!(
-        "startup! the way users meet it: medians over {processes} fresh processes, ns per event"
+        "startup! the way users meet it: medians over {processes} fresh processes, ns per event{}",
+        match idle {
+            Some(idle) => format!(", each launched after the machine idled {} ms", idle.as_millis()),
+            None => ", launched back to back".into(),
+        }
     );
     println!("| figure | buildtrace `startup!` | `ArrayQueue::push` (64 B) | buildtrace ÷ queue | queue, record stamped with a tick read | buildtrace ÷ it |");
     println!("|---|---:|---:|---:|---:|---:|");
