@@ -86,9 +86,8 @@ step "the release steps (scripts/cross/matrix.sh) for $(rustc -vV | sed -n 's/^h
 ./scripts/cross/matrix.sh "$(rustc -vV | sed -n 's/^host: //p')"
 
 # A smoke guard on the startup hook's cost: ratios from the same fresh
-# processes (first events ÷ warm, warm ÷ crossbeam's queue stamped with the
-# same tick read), failing only at several times each goal; never an
-# absolute time. The full figures are `cargo bench --bench startup_cold`.
+# processes (first events ÷ warm, warm ÷ crossbeam's queue), failing only
+# at several times each goal; never an absolute time. The full figures are `cargo bench --bench startup_cold`.
 step "startup! cold and warm, smoke guard (benches/startup_cold.rs --check)"
 cargo bench --locked --bench startup_cold -- 15 --check
 

@@ -37,8 +37,13 @@
 //! is counted exactly, and the drain reports them as one "N startup events
 //! dropped" event and one warning.
 //!
-//! After the startup span has ended, [`startup!`](crate::startup!) records nothing and costs
-//! one atomic load.
+//! [`startup!`](crate::startup!) writes its record where it is called: the
+//! values' kinds are known there at compile time, and the claim of a slot
+//! is the one call (shared by every call site, so code grows little per
+//! `startup!`).
+//!
+//! After the startup span has ended, [`startup!`](crate::startup!) records
+//! nothing: it only counts itself as late.
 
 pub(crate) mod clock;
 mod event;
