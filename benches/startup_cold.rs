@@ -171,13 +171,12 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let check = args.iter().any(|a| a == "--check");
-    let idle = args
-        .iter()
-        .position(|a| a == "--idle-ms")
-        .map(|at| match args.get(at + 1).and_then(|v| v.parse().ok()) {
+    let idle = args.iter().position(|a| a == "--idle-ms").map(|at| {
+        match args.get(at + 1).and_then(|v| v.parse().ok()) {
             Some(ms) => std::time::Duration::from_millis(ms),
             None => panic!("--idle-ms takes a number of milliseconds"),
-        });
+        }
+    });
     let processes: usize = args
         .iter()
         .enumerate()
@@ -220,7 +219,10 @@ fn main() {
     println!(
         "startup! the way users meet it: medians over {processes} fresh processes, ns per event{}",
         match idle {
-            Some(idle) => format!(", each launched after the machine idled {} ms", idle.as_millis()),
+            Some(idle) => format!(
+                ", each launched after the machine idled {} ms",
+                idle.as_millis()
+            ),
             None => ", launched back to back".into(),
         }
     );
