@@ -82,8 +82,9 @@ step "the ring and the tick clock on aarch64, under qemu-user"
 # scripts/cross/artifact.sh: inspect, verify, run, attest, the bundle judged
 # by cosign), for this machine's own target; `scripts/cross/matrix.sh` with
 # no argument runs every target.
-step "the release steps (scripts/cross/matrix.sh) for $(rustc -vV | sed -n 's/^host: //p')"
-./scripts/cross/matrix.sh "$(rustc -vV | sed -n 's/^host: //p')"
+host=$(rustc -vV | sed -n 's/^host: //p')
+step "the release steps (scripts/cross/matrix.sh) for $host"
+./scripts/cross/matrix.sh "$host"
 
 # A smoke guard on the startup hook's cost: ratios from the same fresh
 # processes (first events ÷ warm, warm ÷ crossbeam's queue), failing only

@@ -135,11 +135,7 @@ pub fn capture() -> Captured {
 /// # Errors
 /// [`CaptureError`] outside a build script or when `OUT_DIR` is not writable.
 pub fn try_capture() -> Result<Captured, CaptureError> {
-    let env = |k: &str| std::env::var(k).ok();
-    let mut out = Cargo::default();
-    let result = capture_with(&env, &mut out);
-    print!("{}", out.lines);
-    result
+    capture_printing(&|k| std::env::var(k).ok())
 }
 
 /// buildtrace's own build script: its record is never signed, whatever
@@ -148,11 +144,17 @@ pub fn try_capture() -> Result<Captured, CaptureError> {
 #[doc(hidden)]
 #[allow(dead_code)] // used by build.rs, which includes this module
 pub(crate) fn capture_unsigned() -> Captured {
-    let env = |k: &str| (k != SIGNING_KEY).then(|| std::env::var(k).ok()).flatten();
+    capture_printing(&|k| (k != SIGNING_KEY).then(|| std::env::var(k).ok()).flatten())
+        .unwrap_or_else(|e| panic!("buildtrace: {e}"))
+}
+
+/// Captures with `env` and prints the `cargo:` lines for cargo, whatever
+/// the outcome (the rerun triggers matter on failure too).
+fn capture_printing(env: &dyn Fn(&str) -> Option<String>) -> Result<Captured, CaptureError> {
     let mut out = Cargo::default();
-    let result = capture_with(&env, &mut out);
+    let result = capture_with(env, &mut out);
     print!("{}", out.lines);
-    result.unwrap_or_else(|e| panic!("buildtrace: {e}"))
+    result
 }
 
 /// Collects the `cargo:` lines to print.
