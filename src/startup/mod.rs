@@ -265,11 +265,11 @@ static PRE_MAIN: AtomicBool = AtomicBool::new(false);
 /// process's first records pay no page fault.
 #[doc(hidden)]
 pub fn constructor() {
-    if !clock::first_anchor_taken() {
-        clock::ensure_first_anchor();
+    let first = !clock::first_anchor_taken();
+    anchor();
+    if first {
         PRE_MAIN.store(true, Ordering::Relaxed);
     }
-    anchor();
     let (_, shard) = thread_and_shard();
     RING[shard].0.prefault(PRE_MAIN_SLOTS);
 }
